@@ -1,0 +1,132 @@
+//! `heartbeat classify`: every recording in parallel, results printed in input order. A bad
+//! file becomes a line with its error; the run goes on.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use heartbeat_core::{Analyzer, Report};
+use indicatif::ParallelProgressIterator;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::{inputs, progress, Format};
+
+/// One output record: the file and either its report or what went wrong.
+#[derive(Debug, Serialize)]
+struct Line<'a> {
+    file: &'a Path,
+    #[serde(flatten)]
+    outcome: Outcome,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Outcome {
+    Report(Box<Report>),
+    Error { error: String },
+}
+
+/// Reads and analyses one file.
+pub fn analyze_file(analyzer: &Analyzer, path: &Path) -> Result<Report, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    analyzer.analyze_bytes(&bytes).map_err(|e| e.to_string())
+}
+
+pub fn run(analyzer: &Analyzer, paths: &[PathBuf], format: Format) -> anyhow::Result<ExitCode> {
+    let files = inputs::collect(paths)?;
+    let outcomes: Vec<Outcome> = files
+        .par_iter()
+        .progress_with(progress::bar(files.len(), "classifying"))
+        .map(|p| match analyze_file(analyzer, p) {
+            Ok(r) => Outcome::Report(Box::new(r)),
+            Err(error) => Outcome::Error { error },
+        })
+        .collect();
+    let failed = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Error { .. }))
+        .count();
+    let stdout = std::io::stdout().lock();
+    match format {
+        Format::Jsonl => write_jsonl(stdout, &files, outcomes)?,
+        Format::Csv => write_csv(stdout, &files, &outcomes)?,
+    }
+    if failed > 0 {
+        eprintln!(
+            "heartbeat: {failed} of {} recordings could not be analysed (see their \"error\")",
+            files.len()
+        );
+    }
+    Ok(if failed == files.len() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn write_jsonl(
+    mut out: impl Write,
+    files: &[PathBuf],
+    outcomes: Vec<Outcome>,
+) -> anyhow::Result<()> {
+    for (file, outcome) in files.iter().zip(outcomes) {
+        serde_json::to_writer(&mut out, &Line { file, outcome }).context("writing JSON")?;
+        writeln!(out).context("writing output")?;
+    }
+    out.flush().context("writing output")
+}
+
+fn write_csv(out: impl Write, files: &[PathBuf], outcomes: &[Outcome]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "file",
+        "label",
+        "probability_abnormal",
+        "threshold",
+        "heart_rate_bpm",
+        "quality",
+        "quality_reasons",
+        "duration_s",
+        "error",
+    ])?;
+    let opt = |v: Option<f32>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
+    for (file, outcome) in files.iter().zip(outcomes) {
+        let file = file.display().to_string();
+        let row = match outcome {
+            Outcome::Report(r) => [
+                file,
+                json_word(&r.label),
+                format!("{:.4}", r.probability_abnormal),
+                format!("{:.4}", r.threshold),
+                opt(r.heart_rate_bpm),
+                json_word(&r.quality.verdict),
+                r.quality.reasons.join("; "),
+                format!("{:.2}", r.duration_s),
+                String::new(),
+            ],
+            Outcome::Error { error } => [
+                file,
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                error.clone(),
+            ],
+        };
+        w.write_record(&row)?;
+    }
+    w.flush().context("writing output")
+}
+
+/// A unit enum's serde name (`"abnormal"` → `abnormal`), so CSV and JSON spell labels alike.
+fn json_word(v: &impl Serialize) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

@@ -1,0 +1,67 @@
+//! `heartbeat features`: the training pipeline's only source of features, so the model is
+//! trained on exactly what the browser computes.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use heartbeat_core::FrontEnd;
+use indicatif::ParallelProgressIterator;
+use rayon::prelude::*;
+
+use crate::npz::{self, Array};
+use crate::{inputs, progress};
+
+pub fn run(front: &FrontEnd, dir: &Path, out: &Path) -> anyhow::Result<ExitCode> {
+    let records = inputs::physionet(dir)?;
+    let prepared: Vec<_> = records
+        .par_iter()
+        .progress_with(progress::bar(records.len(), "extracting features"))
+        .map(|r| {
+            let bytes = std::fs::read(&r.path).map_err(|e| e.to_string())?;
+            let audio = front.decode(&bytes).map_err(|e| e.to_string())?;
+            front.prepare(&audio).map_err(|e| e.to_string())
+        })
+        .collect();
+    let n_mels = front.config().n_mels;
+    let (mut frames, mut offsets) = (Vec::new(), vec![0i64]);
+    let (mut labels, mut names, mut subsets) = (Vec::new(), Vec::new(), Vec::new());
+    for (rec, p) in records.iter().zip(prepared) {
+        match p {
+            Ok(p) => {
+                frames.extend_from_slice(&p.features.data);
+                offsets.push((frames.len() / n_mels) as i64);
+                labels.push(i8::from(rec.abnormal));
+                names.push(rec.record.as_str());
+                subsets.push(rec.subset.as_str());
+            }
+            Err(e) => eprintln!("heartbeat: skipping {}: {e}", rec.path.display()),
+        }
+    }
+    if labels.is_empty() {
+        bail!("no recording in {} could be read", dir.display());
+    }
+    let config = serde_json::to_string(front.config())?;
+    let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+    npz::write(
+        std::io::BufWriter::new(file),
+        &[
+            (
+                "features",
+                Array::f32(&frames, &[frames.len() / n_mels, n_mels]),
+            ),
+            ("offsets", Array::i64(&offsets)),
+            ("labels", Array::i8(&labels)),
+            ("records", Array::strings(&names)),
+            ("subsets", Array::strings(&subsets)),
+            ("config", Array::strings(&[config])),
+        ],
+    )?;
+    eprintln!(
+        "heartbeat: wrote {} recordings ({} frames) to {}",
+        labels.len(),
+        frames.len() / n_mels,
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

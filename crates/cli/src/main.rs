@@ -1,0 +1,131 @@
+//! `heartbeat`: the CLI face of HeartBeat. Thin glue over `heartbeat-core`; every result it
+//! prints is computed by the same core as the browser app's.
+
+mod classify;
+mod evaluate;
+mod features;
+mod inputs;
+mod npz;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use heartbeat_core::{Analyzer, FrontEnd, Limits, ModelCard};
+
+/// Heart-sound screening: normal or abnormal, heart rate and signal quality per recording.
+#[derive(Debug, Parser)]
+#[command(name = "heartbeat", version, about)]
+struct Cli {
+    /// ONNX model to use instead of the bundled one (needs --card).
+    #[arg(long, global = true, requires = "card")]
+    model: Option<PathBuf>,
+    /// Model card (JSON) describing --model.
+    #[arg(long, global = true, requires = "model")]
+    card: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Classify recordings: files or folders (searched recursively). One JSON object per line.
+    Classify {
+        /// Audio files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+        format: Format,
+    },
+    /// Score the model on labelled data in PhysioNet layout (subfolders with REFERENCE.csv).
+    Evaluate {
+        /// Folder holding training-a, training-b, … (or one such subset).
+        dir: PathBuf,
+    },
+    /// Export each recording's model-input frames, labels and subsets to .npz for training.
+    Features {
+        /// Folder in PhysioNet layout.
+        dir: PathBuf,
+        /// Output .npz file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Output format of `classify`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// One JSON object per recording and line.
+    Jsonl,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("heartbeat: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let custom = cli.model.as_ref().zip(cli.card.as_ref());
+    match cli.command {
+        Command::Classify { paths, format } => {
+            classify::run(&load_analyzer(custom)?, &paths, format)
+        }
+        Command::Evaluate { dir } => evaluate::run(&load_analyzer(custom)?, &dir),
+        // Features need the card's configuration only, not the model.
+        Command::Features { dir, out } => {
+            let card = load_card(custom.map(|(_, card)| card))?;
+            features::run(
+                &FrontEnd::new(card.features, Limits::default())?,
+                &dir,
+                &out,
+            )
+        }
+    }
+}
+
+fn load_card(path: Option<&PathBuf>) -> anyhow::Result<ModelCard> {
+    let json = match path {
+        None => heartbeat_core::bundled::CARD.to_owned(),
+        Some(p) => {
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
+        }
+    };
+    Ok(ModelCard::from_json(&json)?)
+}
+
+fn load_analyzer(custom: Option<(&PathBuf, &PathBuf)>) -> anyhow::Result<Analyzer> {
+    let analyzer = match custom {
+        None => Analyzer::bundled().context("loading the bundled model")?,
+        Some((model, card)) => {
+            let onnx =
+                std::fs::read(model).with_context(|| format!("reading {}", model.display()))?;
+            Analyzer::new(&onnx, load_card(Some(card))?, Limits::default())
+                .with_context(|| format!("loading {}", model.display()))?
+        }
+    };
+    if !analyzer.card().trained {
+        eprintln!(
+            "heartbeat: warning: model '{}' is UNTRAINED (a placeholder): its results mean nothing",
+            analyzer.card().name
+        );
+    }
+    Ok(analyzer)
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

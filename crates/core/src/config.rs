@@ -1,0 +1,182 @@
+//! Every number that shapes what the model sees, in one serialisable struct. The model card
+//! carries a copy, and training reads features produced from it by this crate, so the browser,
+//! the CLI and the training pipeline cannot drift apart.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// How a recording's log-mel frames are normalised before windowing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Normalization {
+    /// Leave the log-mel values as they are (dB).
+    None,
+    /// Subtract each band's mean over the recording, then divide by the recording's overall
+    /// standard deviation: removes a stethoscope's fixed spectral colour and the recording gain.
+    #[default]
+    BandMean,
+}
+
+/// Signal conditioning and log-mel spectrogram parameters, plus how frames become CNN windows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureConfig {
+    /// Rate everything is resampled to before analysis (Hz).
+    pub sample_rate: u32,
+    /// Lower edge of the band-pass filter (Hz).
+    pub band_low_hz: f32,
+    /// Upper edge of the band-pass filter (Hz).
+    pub band_high_hz: f32,
+    /// FFT length (samples).
+    pub n_fft: usize,
+    /// Analysis window length (samples, ≤ `n_fft`; the Hann window is centred in the FFT frame).
+    pub win_length: usize,
+    /// Hop between spectrogram frames (samples).
+    pub hop_length: usize,
+    /// Number of mel bands.
+    pub n_mels: usize,
+    /// Lowest mel filter edge (Hz).
+    pub fmin: f32,
+    /// Highest mel filter edge (Hz).
+    pub fmax: f32,
+    /// Per-recording normalisation of the log-mel frames.
+    pub normalization: Normalization,
+    /// CNN window length (frames).
+    pub window_frames: usize,
+    /// Step between CNN windows (frames).
+    pub window_hop_frames: usize,
+}
+
+impl Default for FeatureConfig {
+    /// The configuration the shipped model was trained with. Heart sounds sit at ~25–400 Hz,
+    /// so a 2 kHz rate loses nothing and keeps the spectrogram small.
+    fn default() -> Self {
+        Self {
+            sample_rate: 2000,
+            band_low_hz: 25.0,
+            band_high_hz: 400.0,
+            n_fft: 256,
+            win_length: 128,
+            hop_length: 40,
+            n_mels: 32,
+            fmin: 25.0,
+            fmax: 400.0,
+            normalization: Normalization::BandMean,
+            window_frames: 200,
+            window_hop_frames: 100,
+        }
+    }
+}
+
+impl FeatureConfig {
+    /// Spectrogram frames per second.
+    pub fn frame_rate(&self) -> f32 {
+        self.sample_rate as f32 / self.hop_length as f32
+    }
+
+    /// Length of one CNN window in seconds: also the shortest recording we accept.
+    pub fn window_seconds(&self) -> f32 {
+        self.window_frames as f32 / self.frame_rate()
+    }
+
+    /// Rejects configurations that would panic or silently produce nonsense downstream.
+    pub fn validate(&self) -> Result<()> {
+        let fail = |m: &str| Err(Error::Config(m.to_owned()));
+        let nyquist = self.sample_rate as f32 / 2.0;
+        if self.sample_rate < 500 {
+            return fail("sample_rate must be at least 500 Hz");
+        }
+        if self.n_fft < 16 || !self.n_fft.is_power_of_two() {
+            return fail("n_fft must be a power of two ≥ 16");
+        }
+        if self.win_length == 0 || self.win_length > self.n_fft {
+            return fail("win_length must be in 1..=n_fft");
+        }
+        if self.hop_length == 0 {
+            return fail("hop_length must be positive");
+        }
+        if self.n_mels == 0 || self.n_mels > self.n_fft / 2 + 1 {
+            return fail("n_mels must be in 1..=n_fft/2+1");
+        }
+        if !(0.0 <= self.fmin && self.fmin < self.fmax && self.fmax <= nyquist) {
+            return fail("need 0 ≤ fmin < fmax ≤ sample_rate/2");
+        }
+        if !(0.0 < self.band_low_hz
+            && self.band_low_hz < self.band_high_hz
+            && self.band_high_hz < nyquist)
+        {
+            return fail("need 0 < band_low_hz < band_high_hz < sample_rate/2");
+        }
+        if self.window_frames == 0 || self.window_hop_frames == 0 {
+            return fail("window_frames and window_hop_frames must be positive");
+        }
+        Ok(())
+    }
+}
+
+/// Bounds on what we accept, so hostile or mistaken input fails fast with a clear message.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Longest recording accepted (seconds). Ten minutes of 48 kHz stereo float is ~230 MB:
+    /// about what a phone's browser tab can afford.
+    pub max_seconds: f32,
+    /// Share of full-scale samples above which a recording is rejected as clipped.
+    pub max_clipped_fraction: f32,
+    /// RMS (full scale = 1) below which a recording counts as silent.
+    pub silence_rms: f32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_seconds: 600.0,
+            max_clipped_fraction: 0.2,
+            silence_rms: 1e-5,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_is_valid_and_round_trips() {
+        let c = FeatureConfig::default();
+        c.validate().expect("default config valid");
+        let json = serde_json::to_string(&c).expect("serialise");
+        let back: FeatureConfig = serde_json::from_str(&json).expect("parse");
+        assert_eq!(back, c);
+        assert!((c.window_seconds() - 4.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn nonsense_configs_are_rejected() {
+        let bad = [
+            FeatureConfig {
+                n_fft: 100,
+                ..Default::default()
+            },
+            FeatureConfig {
+                win_length: 512,
+                ..Default::default()
+            },
+            FeatureConfig {
+                fmax: 5000.0,
+                ..Default::default()
+            },
+            FeatureConfig {
+                hop_length: 0,
+                ..Default::default()
+            },
+            FeatureConfig {
+                band_high_hz: 1000.0,
+                ..Default::default()
+            },
+        ];
+        for c in bad {
+            assert!(matches!(c.validate(), Err(Error::Config(_))), "{c:?}");
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Mel filterbank identical to librosa's default (Slaney mel scale, Slaney area normalisation),
+//! so features match what the reference Python tools compute for the same signal.
+
+/// Slaney's scale: linear below 1 kHz, logarithmic above.
+const F_SP: f64 = 200.0 / 3.0;
+const MIN_LOG_HZ: f64 = 1000.0;
+const MIN_LOG_MEL: f64 = MIN_LOG_HZ / F_SP;
+
+fn log_step() -> f64 {
+    6.4f64.ln() / 27.0
+}
+
+/// Hertz to mels on the Slaney scale (librosa `hz_to_mel(htk=False)`).
+pub fn hz_to_mel(hz: f64) -> f64 {
+    if hz >= MIN_LOG_HZ {
+        MIN_LOG_MEL + (hz / MIN_LOG_HZ).ln() / log_step()
+    } else {
+        hz / F_SP
+    }
+}
+
+/// Mels to hertz on the Slaney scale (librosa `mel_to_hz(htk=False)`).
+pub fn mel_to_hz(mel: f64) -> f64 {
+    if mel >= MIN_LOG_MEL {
+        MIN_LOG_HZ * (log_step() * (mel - MIN_LOG_MEL)).exp()
+    } else {
+        F_SP * mel
+    }
+}
+
+/// One triangular filter, stored sparsely: weights for FFT bins `start..start + weights.len()`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MelFilter {
+    /// First FFT bin with a non-zero weight.
+    pub start: usize,
+    /// Weights from `start` on.
+    pub weights: Vec<f32>,
+}
+
+/// A bank of `n_mels` triangular filters over the `n_fft / 2 + 1` bins of a power spectrum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MelBank {
+    filters: Vec<MelFilter>,
+    n_bins: usize,
+}
+
+impl MelBank {
+    /// Builds the bank as librosa's `filters.mel(sr, n_fft, n_mels, fmin, fmax)` does.
+    pub fn new(sample_rate: u32, n_fft: usize, n_mels: usize, fmin: f32, fmax: f32) -> Self {
+        let n_bins = n_fft / 2 + 1;
+        let bin_hz = |k: usize| k as f64 * f64::from(sample_rate) / n_fft as f64;
+        let (lo, hi) = (hz_to_mel(f64::from(fmin)), hz_to_mel(f64::from(fmax)));
+        let edges: Vec<f64> = (0..n_mels + 2)
+            .map(|i| mel_to_hz(lo + (hi - lo) * i as f64 / (n_mels + 1) as f64))
+            .collect();
+        let filters = (0..n_mels)
+            .map(|m| {
+                let (left, centre, right) = (edges[m], edges[m + 1], edges[m + 2]);
+                let norm = 2.0 / (right - left);
+                let dense: Vec<f64> = (0..n_bins)
+                    .map(|k| {
+                        let f = bin_hz(k);
+                        let rising = (f - left) / (centre - left);
+                        let falling = (right - f) / (right - centre);
+                        rising.min(falling).max(0.0) * norm
+                    })
+                    .collect();
+                let start = dense.iter().position(|&w| w > 0.0).unwrap_or(0);
+                let end = dense
+                    .iter()
+                    .rposition(|&w| w > 0.0)
+                    .map_or(start, |e| e + 1);
+                MelFilter {
+                    start,
+                    weights: dense[start..end].iter().map(|&w| w as f32).collect(),
+                }
+            })
+            .collect();
+        Self { filters, n_bins }
+    }
+
+    /// Number of mel bands.
+    pub fn n_mels(&self) -> usize {
+        self.filters.len()
+    }
+
+    /// The filters, lowest band first.
+    pub fn filters(&self) -> &[MelFilter] {
+        &self.filters
+    }
+
+    /// Dense `n_mels × n_bins` matrix, row-major: for comparison with reference implementations.
+    pub fn to_dense(&self) -> Vec<f32> {
+        let mut m = vec![0.0; self.filters.len() * self.n_bins];
+        for (row, f) in self.filters.iter().enumerate() {
+            m[row * self.n_bins + f.start..][..f.weights.len()].copy_from_slice(&f.weights);
+        }
+        m
+    }
+
+    /// Applies the bank to one power spectrum, writing `n_mels` band energies.
+    pub fn apply(&self, power: &[f32], out: &mut [f32]) {
+        for (o, f) in out.iter_mut().zip(&self.filters) {
+            *o = f
+                .weights
+                .iter()
+                .zip(&power[f.start..])
+                .map(|(w, p)| w * p)
+                .sum();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scale_round_trips_on_both_sides_of_1khz() {
+        for hz in [0.0, 25.0, 400.0, 999.0, 1000.0, 4000.0] {
+            assert!((mel_to_hz(hz_to_mel(hz)) - hz).abs() < 1e-6, "{hz}");
+        }
+        assert!((hz_to_mel(1000.0) - 15.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn filters_have_unit_area_in_hz() {
+        // Slaney normalisation: each triangle integrates to ~1 over frequency when it spans many bins.
+        let bank = MelBank::new(16_000, 4096, 20, 0.0, 8000.0);
+        let bin_hz = 16_000.0 / 4096.0;
+        for f in bank.filters() {
+            let area: f32 = f.weights.iter().sum::<f32>() * bin_hz;
+            assert!((area - 1.0).abs() < 0.05, "area {area}");
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Log-mel spectrogram, computed exactly as librosa's
+//! `power_to_db(melspectrogram(y, center=True, pad_mode="constant", window="hann"))`
+//! so reference values can be checked, then normalised per recording for the model.
+
+use std::sync::Arc;
+
+use rustfft::num_complex::Complex32;
+use rustfft::{Fft, FftPlanner};
+
+use super::mel::MelBank;
+use crate::config::{FeatureConfig, Normalization};
+
+/// Floor for power before taking the log (librosa's `amin`), so silence is finite.
+const AMIN: f32 = 1e-10;
+/// Smallest standard deviation we divide by: a flat spectrogram stays flat, not amplified noise.
+const MIN_STD: f32 = 1e-3;
+
+/// Frames of mel band values, time-major: frame `t` is `data[t * n_mels..][..n_mels]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogMel {
+    /// Bands per frame.
+    pub n_mels: usize,
+    /// Values, `n_frames × n_mels`.
+    pub data: Vec<f32>,
+}
+
+impl LogMel {
+    /// Number of frames.
+    pub fn n_frames(&self) -> usize {
+        self.data.len().checked_div(self.n_mels).unwrap_or(0)
+    }
+
+    /// One frame's bands.
+    pub fn frame(&self, t: usize) -> &[f32] {
+        &self.data[t * self.n_mels..][..self.n_mels]
+    }
+}
+
+/// A planned STFT + mel bank: build once per configuration, run on many recordings.
+pub struct Spectrogram {
+    cfg: FeatureConfig,
+    fft: Arc<dyn Fft<f32>>,
+    window: Vec<f32>,
+    bank: MelBank,
+}
+
+impl std::fmt::Debug for Spectrogram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spectrogram")
+            .field("cfg", &self.cfg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Spectrogram {
+    /// Plans the FFT and builds the window and mel bank for `cfg` (assumed validated).
+    pub fn new(cfg: &FeatureConfig) -> Self {
+        let fft = FftPlanner::new().plan_fft_forward(cfg.n_fft);
+        // Periodic Hann of win_length, centred in an n_fft frame (librosa's pad_center).
+        let mut window = vec![0.0f32; cfg.n_fft];
+        let offset = (cfg.n_fft - cfg.win_length) / 2;
+        for (i, w) in window[offset..offset + cfg.win_length]
+            .iter_mut()
+            .enumerate()
+        {
+            *w = 0.5 - 0.5 * (2.0 * std::f32::consts::PI * i as f32 / cfg.win_length as f32).cos();
+        }
+        let bank = MelBank::new(cfg.sample_rate, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax);
+        Self {
+            cfg: cfg.clone(),
+            fft,
+            window,
+            bank,
+        }
+    }
+
+    /// Log-mel power in dB (10·log10, floor 1e-10), before any normalisation.
+    pub fn log_mel(&self, x: &[f32]) -> LogMel {
+        let (n_fft, hop, n_mels) = (self.cfg.n_fft, self.cfg.hop_length, self.cfg.n_mels);
+        let n_frames = 1 + x.len() / hop;
+        let half = n_fft / 2;
+        let mut data = vec![0.0f32; n_frames * n_mels];
+        let mut buf = vec![Complex32::default(); n_fft];
+        let mut scratch = vec![Complex32::default(); self.fft.get_inplace_scratch_len()];
+        let mut power = vec![0.0f32; half + 1];
+        for (t, out) in data.chunks_exact_mut(n_mels).enumerate() {
+            // Frame t is centred on sample t·hop; outside the signal counts as zero.
+            let start = (t * hop) as isize - half as isize;
+            for (i, c) in buf.iter_mut().enumerate() {
+                let j = start + i as isize;
+                let s = if j >= 0 && (j as usize) < x.len() {
+                    x[j as usize]
+                } else {
+                    0.0
+                };
+                *c = Complex32::new(s * self.window[i], 0.0);
+            }
+            self.fft.process_with_scratch(&mut buf, &mut scratch);
+            for (p, c) in power.iter_mut().zip(&buf) {
+                *p = c.norm_sqr();
+            }
+            self.bank.apply(&power, out);
+            for v in out.iter_mut() {
+                *v = 10.0 * v.max(AMIN).log10();
+            }
+        }
+        LogMel { n_mels, data }
+    }
+
+    /// The frames the model sees: log-mel, then the configured per-recording normalisation.
+    pub fn features(&self, x: &[f32]) -> LogMel {
+        let mut m = self.log_mel(x);
+        normalize(&mut m, self.cfg.normalization);
+        m
+    }
+}
+
+/// Applies a per-recording normalisation in place.
+pub fn normalize(m: &mut LogMel, how: Normalization) {
+    match how {
+        Normalization::None => {}
+        Normalization::BandMean => {
+            let n = m.n_frames().max(1) as f32;
+            let mut means = vec![0.0f32; m.n_mels];
+            for frame in m.data.chunks_exact(m.n_mels) {
+                means.iter_mut().zip(frame).for_each(|(s, v)| *s += v);
+            }
+            means.iter_mut().for_each(|s| *s /= n);
+            for frame in m.data.chunks_exact_mut(m.n_mels) {
+                frame.iter_mut().zip(&means).for_each(|(v, mu)| *v -= mu);
+            }
+            let var = m.data.iter().map(|v| v * v).sum::<f32>() / m.data.len().max(1) as f32;
+            let std = var.sqrt().max(MIN_STD);
+            m.data.iter_mut().for_each(|v| *v /= std);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_count_matches_librosa_centering() {
+        let cfg = FeatureConfig::default();
+        let s = Spectrogram::new(&cfg);
+        assert_eq!(
+            s.log_mel(&vec![0.0; 8000]).n_frames(),
+            1 + 8000 / cfg.hop_length
+        );
+    }
+
+    #[test]
+    fn tone_energy_lands_in_the_right_band() {
+        let cfg = FeatureConfig::default();
+        let s = Spectrogram::new(&cfg);
+        let x: Vec<f32> = (0..8000)
+            .map(|i| (2.0 * std::f32::consts::PI * 200.0 * i as f32 / 2000.0).sin())
+            .collect();
+        let m = s.log_mel(&x);
+        let frame = m.frame(100);
+        let loudest = frame
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        let centre = |b: usize| {
+            let bank = MelBank::new(cfg.sample_rate, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax);
+            let f = &bank.filters()[b];
+            let peak = f
+                .weights
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map(|(i, _)| i)
+                .unwrap_or(0);
+            (f.start + peak) as f32 * cfg.sample_rate as f32 / cfg.n_fft as f32
+        };
+        assert!(
+            (centre(loudest) - 200.0).abs() < 20.0,
+            "band {loudest} centred at {}",
+            centre(loudest)
+        );
+    }
+
+    #[test]
+    fn band_mean_removes_a_fixed_colour_and_gain() {
+        let cfg = FeatureConfig::default();
+        let s = Spectrogram::new(&cfg);
+        let x: Vec<f32> = (0..8000)
+            .map(|i| ((i * 7919) % 113) as f32 / 113.0 - 0.5)
+            .collect();
+        let louder: Vec<f32> = x.iter().map(|v| v * 10.0).collect();
+        let (a, b) = (s.features(&x), s.features(&louder));
+        let diff = a
+            .data
+            .iter()
+            .zip(&b.data)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0, f32::max);
+        assert!(diff < 1e-3, "gain changed normalised features by {diff}");
+    }
+}

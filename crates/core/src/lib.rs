@@ -1,0 +1,24 @@
+//! HeartBeat's target-independent core: decode → resample → filter → log-mel → windows → CNN →
+//! report. The web app, the CLI, the training pipeline's feature export and the tests all call
+//! this crate, so a feature is computed one way only.
+
+pub mod audio;
+pub mod bundled;
+pub mod card;
+pub mod config;
+pub mod dsp;
+pub mod error;
+pub mod metrics;
+pub mod model;
+pub mod pipeline;
+pub mod quality;
+pub mod report;
+pub mod rhythm;
+pub mod windows;
+
+pub use audio::Audio;
+pub use card::ModelCard;
+pub use config::{FeatureConfig, Limits, Normalization};
+pub use error::{Error, Result};
+pub use pipeline::{Analyzer, FrontEnd, Prepared};
+pub use report::{Label, Report};
