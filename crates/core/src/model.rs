@@ -53,7 +53,7 @@ impl Model {
     /// P(abnormal) for each window of a `[n, 1, n_mels, frames]` batch.
     pub fn predict(&self, batch: &[f32]) -> Result<Vec<f32>> {
         let per = self.n_mels * self.frames;
-        if per == 0 || batch.len() % per != 0 {
+        if per == 0 || !batch.len().is_multiple_of(per) {
             return Err(Error::Model(format!(
                 "batch of {} values is not a whole number of windows",
                 batch.len()

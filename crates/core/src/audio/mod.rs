@@ -71,10 +71,12 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Audio> {
     }
     if wav::looks_like_wav(bytes) {
         match wav::decode(bytes, limits) {
-            // hound reads PCM and float only; symphonia also knows μ-law, A-law and ADPCM.
+            // hound reads PCM and float only; symphonia also knows μ-law and A-law, and reads
+            // valid files hound calls truncated (an odd-sized chunk before the audio, whose pad
+            // byte hound does not skip). When both fail, hound's error describes the file.
             #[cfg(feature = "codecs")]
-            Err(Error::UnsupportedEncoding(why)) => {
-                codecs::decode(bytes, limits).map_err(|_| Error::UnsupportedEncoding(why))
+            Err(e @ (Error::UnsupportedEncoding(_) | Error::Truncated { .. })) => {
+                codecs::decode(bytes, limits).map_err(|_| e)
             }
             other => other,
         }

@@ -28,7 +28,12 @@ pub fn check(audio: &Audio, cfg: &FeatureConfig, limits: &Limits) -> Result<()> 
     // Level of the usable samples only: `condition` zeroes the corrupt ones (see `usable`), so a
     // single NaN in a float WAV must not make the whole recording count as silent.
     let n = x.iter().filter(|v| usable(**v)).count().max(1) as f64;
-    let mean = x.iter().filter(|v| usable(**v)).map(|&v| f64::from(v)).sum::<f64>() / n;
+    let mean = x
+        .iter()
+        .filter(|v| usable(**v))
+        .map(|&v| f64::from(v))
+        .sum::<f64>()
+        / n;
     let rms = (x
         .iter()
         .filter(|v| usable(**v))
@@ -58,7 +63,10 @@ pub fn condition(audio: &Audio, cfg: &FeatureConfig) -> Result<Vec<f32>> {
     let samples = if raw.iter().all(|v| usable(*v)) {
         raw
     } else {
-        cleaned = raw.iter().map(|&v| if usable(v) { v } else { 0.0 }).collect();
+        cleaned = raw
+            .iter()
+            .map(|&v| if usable(v) { v } else { 0.0 })
+            .collect();
         &cleaned
     };
     let mut x = resample::resample(samples, audio.sample_rate(), cfg.sample_rate)?;
