@@ -62,8 +62,6 @@ fn wav_cut_short() {
 }
 
 #[test]
-#[ignore = "core bug: hound reports a short read as ErrorKind::Other \"Failed to read enough bytes.\", \
-            which wav::map_err passes through (message ends \"bytes.. Copy\")"]
 fn truncation_is_described_in_the_users_terms() {
     let msg = error_of(&fixture("truncated-16bit.wav")).to_string();
     assert!(

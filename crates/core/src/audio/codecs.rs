@@ -38,7 +38,12 @@ fn decode_unguarded(bytes: &[u8], limits: &Limits) -> Result<Audio> {
         .format(
             &Hint::new(),
             source,
-            &FormatOptions::default(),
+            // Gapless: trim the encoder's padding (LAME/Xing headers) so an MP3 lasts as long as
+            // its source and the analysis windows fall where they did in the original.
+            &FormatOptions {
+                enable_gapless: true,
+                ..Default::default()
+            },
             &MetadataOptions::default(),
         )
         .map_err(|_| Error::NotAudio)?;

@@ -55,13 +55,10 @@ pub(super) fn decode(bytes: &[u8], limits: &Limits) -> Result<Audio> {
 
 fn map_err(e: hound::Error) -> Error {
     match e {
-        hound::Error::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            Error::Truncated {
-                detail: "the file ends in the middle of the audio data".into(),
-            }
-        }
-        hound::Error::IoError(io) => Error::Truncated {
-            detail: io.to_string(),
+        // The input is an in-memory buffer, so the only read failure is running out of bytes
+        // (hound reports it as `Other`, "Failed to read enough bytes.", not `UnexpectedEof`).
+        hound::Error::IoError(_) => Error::Truncated {
+            detail: "the file ends in the middle of the audio data".into(),
         },
         hound::Error::Unsupported => {
             Error::UnsupportedEncoding("compressed or unusual WAV encoding".into())
