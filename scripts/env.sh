@@ -1,0 +1,8 @@
+# Sourced by the other scripts: tool paths and the environment the builds expect.
+# shellcheck shell=bash
+HEARTBEAT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# wasm-opt 132 from npm must win over any other wasm-opt (Debian's 108 breaks the app).
+export PATH="$HEARTBEAT_ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export CARGO_TARGET_DIR="$HEARTBEAT_ROOT/target"
+export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what building and testing HeartBeat needs, and only what is missing, so it is cheap
+# to run before every build. Versions are exact: Trunk, wasm-bindgen and binaryen must agree.
+#   bash scripts/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TRUNK_VERSION=0.21.14
+WASM_BINDGEN_VERSION=0.2.130  # must equal the `wasm-bindgen = "=…"` pin in Cargo.toml
+
+say() { printf '[setup] %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! trunk --version 2>/dev/null | grep -q "trunk $TRUNK_VERSION"; then
+  say "installing trunk $TRUNK_VERSION (takes ~15 min)"
+  cargo install trunk --version "=$TRUNK_VERSION" --locked
+fi
+
+# Trunk would download wasm-bindgen itself; the build runs offline, so it must be installed.
+# No --locked: the crate's own lock file pins dependencies that no longer build.
+if ! wasm-bindgen --version 2>/dev/null | grep -q "wasm-bindgen $WASM_BINDGEN_VERSION"; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (takes ~15 min)"
+  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"
+fi
+
+# Headless Chromium for the browser tests, and the tools that turn the data set's FLAC into WAV.
+missing=()
+for pair in chromium:chromium chromedriver:chromium-driver sox:sox ffmpeg:ffmpeg flac:flac; do
+  command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+done
+if ((${#missing[@]})); then
+  say "installing Debian packages: ${missing[*]}"
+  sudo_=()
+  [[ $(id -u) -eq 0 ]] || sudo_=(sudo)
+  "${sudo_[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_[@]}" apt-get install -y -qq "${missing[@]}"
+fi
+
+# playwright-core (drives Debian's Chromium; never `playwright install`) and binaryen's wasm-opt
+# (Debian's binaryen 108 breaks the app), both pinned in package-lock.json.
+if [[ ! -x node_modules/.bin/wasm-opt || ! -d node_modules/playwright-core ]] ||
+   ! node_modules/.bin/wasm-opt --version | grep -q 'version 132'; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+say "ready"

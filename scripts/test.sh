@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Everything CI checks, in order, stopping at the first failure:
+# formatting, lints (native and wasm32), native tests, browser tests (wasm-bindgen-test in
+# headless Chromium), the release build and end-to-end tests against it. The model regression
+# check is a native test (crates/cli/tests/model_regression.rs).
+#   bash scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+source scripts/env.sh
+export CI="${CI:-true}"  # quieter cargo and trunk output; tests that need data fail, not skip
+export CARGO_TERM_PROGRESS_WHEN=never
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "clippy (native, whole workspace)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "clippy (wasm32: the web app, its browser tests and the web bench)"
+cargo clippy -p heartbeat-web --target wasm32-unknown-unknown --lib --bins --tests --test web_bench --quiet -- -D warnings
+
+step "native tests"
+cargo test --workspace --quiet
+
+step "browser tests (wasm-bindgen-test, headless Chromium)"
+cargo test -p heartbeat-web --target wasm32-unknown-unknown --quiet
+
+step "release build (trunk build --release → dist/)"
+trunk build --release
+
+step "end-to-end tests (node --test, headless Chromium)"
+node --test tests/e2e/
+
+step "all checks passed"

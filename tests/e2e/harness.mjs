@@ -1,0 +1,145 @@
+// Shared pieces of the end-to-end tests: a static server for dist/, headless Chromium, and
+// recordings turned into files the page can read. No test here touches the network.
+import { createServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const DIST = join(ROOT, 'dist');
+/** CI keeps the data set next to the clone; HEARTBEAT_DATA overrides. */
+export const DATA = process.env.HEARTBEAT_DATA ?? resolve(ROOT, '../shared/data/physionet2016');
+/** The sub-path the app is served under, to prove its URLs are relative. */
+export const APP_PATH = '/clinic/heartbeat/';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json',
+};
+
+/** The page that embeds the app from the same folder, as a clinic portal might. */
+const HOST_PAGE = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Clinic portal</title>
+<link rel="icon" href="data:,"></head>
+<body><h1>Clinic portal</h1>
+<iframe id="app" title="HeartBeat" src="./index.html" width="800" height="900"></iframe>
+</body></html>`;
+
+/**
+ * Serves dist/ under APP_PATH (plus `${APP_PATH}host.html`) on 127.0.0.1 at a free port.
+ * Resolves to { origin, appUrl, hostUrl, close }.
+ */
+export async function serveDist() {
+  if (!existsSync(join(DIST, 'index.html'))) {
+    throw new Error(`${DIST}/index.html is missing: run \`trunk build --release\` first`);
+  }
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (path === `${APP_PATH}host.html`) {
+      res.writeHead(200, { 'content-type': TYPES['.html'] }).end(HOST_PAGE);
+      return;
+    }
+    if (!path.startsWith(APP_PATH)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    let file = normalize(join(DIST, path.slice(APP_PATH.length)));
+    if (file !== DIST && !file.startsWith(DIST + sep)) {
+      res.writeHead(403).end('forbidden');
+      return;
+    }
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!existsSync(file)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return {
+    origin,
+    appUrl: `${origin}${APP_PATH}`,
+    hostUrl: `${origin}${APP_PATH}host.html`,
+    close: () => new Promise((ok) => server.close(ok)),
+  };
+}
+
+/** Debian's Chromium, headless; never a downloaded browser. */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * Opens a page that records console errors, uncaught exceptions and every request's URL, so a
+ * test can assert the app logged no errors and asked nothing of any other origin.
+ */
+export async function openPage(browser) {
+  const page = await browser.newPage();
+  const problems = [];
+  const requests = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console.error: ${msg.text()} (${msg.location().url})`);
+  });
+  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
+  page.on('request', (req) => requests.push(req.url()));
+  return { page, problems, requests };
+}
+
+/** A scratch folder for generated recordings. */
+export const scratch = () => mkdtempSync(join(tmpdir(), 'heartbeat-e2e-'));
+
+/**
+ * A PhysioNet recording as 16-bit WAV (the dataset ships FLAC, which the page cannot decode
+ * until Web Audio decoding lands). `flac -d` restores PhysioNet's original WAV byte for byte.
+ * Returns null when the data set is not there.
+ */
+export function physionetWav(record, dir) {
+  const flac = join(DATA, `training-${record[0]}`, `${record}.flac`);
+  if (!existsSync(flac)) return null;
+  const wav = join(dir, `${record}.wav`);
+  try {
+    execFileSync('flac', ['-d', '-s', '-f', '-o', wav, flac]);
+  } catch {
+    execFileSync('sox', [flac, '-b', '16', wav]);
+  }
+  return wav;
+}
+
+/** Bytes that are no audio format at all, named like a WAV file. */
+export function corruptWav(dir) {
+  const path = join(dir, 'corrupt.wav');
+  let seed = 12345;
+  const bytes = Buffer.alloc(8192, 0).map(() => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed >> 16;
+  });
+  writeFileSync(path, bytes);
+  return path;
+}
+
+/** Whether the bundled model card says the model is trained. */
+export function modelIsTrained() {
+  return JSON.parse(readFileSync(join(ROOT, 'models/heartbeat.card.json'), 'utf8')).trained === true;
+}
