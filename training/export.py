@@ -1,0 +1,133 @@
+"""Writes the shipped model: `models/heartbeat.onnx`, `models/heartbeat.card.json`,
+`models/MODEL_CARD.md`, and regenerates the tract/PyTorch parity fixtures in
+`tests/fixtures/parity/`.
+
+Untrained placeholder (random weights, fixed seed; lets the Rust workspace build):
+
+    python training/export.py --untrained
+
+Trained model, from a `training/train.py` run directory:
+
+    python training/export.py --run target/heartbeat-training --features target/features.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "training"))
+
+from heartbeat_training import MODEL_NAME  # noqa: E402
+from heartbeat_training.card import DEFAULT_FEATURES, today, write_card_json, write_model_card_md  # noqa: E402
+from heartbeat_training.model import CHANNELS, HeartCNN, count_macs, count_parameters  # noqa: E402
+from heartbeat_training.onnx_export import build_head, export_onnx, verify_onnx  # noqa: E402
+
+MODELS = REPO / "models"
+ONNX_PATH = MODELS / "heartbeat.onnx"
+CARD_PATH = MODELS / "heartbeat.card.json"
+MD_PATH = MODELS / "MODEL_CARD.md"
+PARITY_DIR = REPO / "tests" / "fixtures" / "parity"
+VERSION = "1.0.0"
+
+
+def architecture_text(channels, n_nets: int) -> str:
+    s = (f"4 conv blocks (3×3 conv, BatchNorm folded at export, ReLU; 2×2 max-pool after the first three), "
+         f"channels {list(channels)}, global average pool, dropout, linear → sigmoid")
+    if n_nets > 1:
+        s = f"mean of {n_nets} such CNNs' probabilities; each: " + s
+    return s
+
+
+def regenerate_parity(features: Path | None) -> None:
+    spec = importlib.util.spec_from_file_location("parity_generate_io", PARITY_DIR / "generate_io.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.generate(onnx_path=ONNX_PATH, features=features, out_dir=PARITY_DIR)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--untrained", action="store_true", help="export the randomly initialised placeholder")
+    ap.add_argument("--run", type=Path, default=REPO / "target" / "heartbeat-training",
+                    help="training run directory (final_model.pt, results.json)")
+    ap.add_argument("--features", type=Path, default=None,
+                    help="feature npz for real parity windows (default: none → deterministic random windows)")
+    ap.add_argument("--seed", type=int, default=2016)
+    ap.add_argument("--tried", type=Path, nargs="*", default=[],
+                    help="cv_summary.json of ablation runs (train.py --no-final) to list in the card")
+    ap.add_argument("--no-parity", action="store_true", help="do not regenerate tests/fixtures/parity")
+    args = ap.parse_args(argv)
+
+    if args.untrained:
+        torch.manual_seed(args.seed)
+        nets = [HeartCNN()]
+        channels = CHANNELS
+        features_cfg = dict(DEFAULT_FEATURES)
+        results: dict = {}
+        version = "0.0.0-untrained"
+    else:
+        ckpt = torch.load(args.run / "final_model.pt", map_location="cpu", weights_only=True)
+        results = json.loads((args.run / "results.json").read_text())
+        channels = tuple(ckpt["channels"])
+        nets = []
+        for sd in ckpt["state_dicts"]:
+            net = HeartCNN(channels=channels)
+            net.load_state_dict(sd)
+            nets.append(net.eval())
+        features_cfg = results["features"]
+        version = VERSION
+
+    n_mels, frames = int(features_cfg["n_mels"]), int(features_cfg["window_frames"])
+    for n in nets:
+        n.eval()
+    head = build_head(nets)
+    nbytes = export_onnx(head, ONNX_PATH, n_mels, frames)
+    x = np.random.default_rng(0).standard_normal((3, 1, n_mels, frames)).astype(np.float32)
+    diff = verify_onnx(ONNX_PATH, head, x)
+
+    card = {
+        "name": MODEL_NAME,
+        "version": version,
+        "trained": not args.untrained,
+        "created": today(),
+        "input": {"name": "mel", "shape": ["N", 1, n_mels, frames]},
+        "output": {"name": "p_abnormal", "shape": ["N"]},
+        "features": features_cfg,
+        "threshold": float(results.get("threshold", 0.5)),
+        "aggregation": results.get("aggregation", {"kind": "mean"}),
+        "architecture": architecture_text(channels, len(nets)),
+        "parameters": int(count_parameters(head)),
+        "macs_per_window": int(sum(count_macs(n, n_mels, frames) for n in nets)),
+        "onnx_bytes": int(nbytes),
+        "onnx_opset": 13,
+    }
+    for extra in args.tried:
+        t = json.loads(extra.read_text())
+        t.pop("aggregation_grid", None)
+        results.setdefault("training", {}).setdefault("tried", []).append(t)
+    for key in ("training", "metrics", "roc", "confusion", "history", "weaknesses"):
+        if key in results:
+            card[key] = results[key]
+    write_card_json(card, CARD_PATH)
+    write_model_card_md(card, MD_PATH)
+    print(f"wrote {ONNX_PATH} ({nbytes} bytes, onnxruntime vs torch max diff {diff:.2e}), {CARD_PATH}, {MD_PATH}")
+    print(f"parameters {card['parameters']}, MACs/window {card['macs_per_window']}, "
+          f"threshold {card['threshold']}, aggregation {card['aggregation']}")
+    if not args.no_parity:
+        feats = args.features
+        if feats is None and not args.untrained:
+            feats = results.get("features_path")
+            feats = Path(feats) if feats and Path(feats).exists() else None
+        regenerate_parity(feats)
+
+
+if __name__ == "__main__":
+    main()

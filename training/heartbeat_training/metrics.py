@@ -1,0 +1,51 @@
+"""Recording-level screening metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import roc_auc_score, roc_curve
+
+
+def binary_metrics(y: np.ndarray, p: np.ndarray, thr: float) -> dict:
+    y = np.asarray(y).astype(int)
+    pred = (np.asarray(p) >= thr).astype(int)
+    tp = int(((pred == 1) & (y == 1)).sum())
+    fn = int(((pred == 0) & (y == 1)).sum())
+    fp = int(((pred == 1) & (y == 0)).sum())
+    tn = int(((pred == 0) & (y == 0)).sum())
+    se = tp / (tp + fn) if tp + fn else float("nan")
+    sp = tn / (tn + fp) if tn + fp else float("nan")
+    macc = (se + sp) / 2 if tp + fn and tn + fp else float("nan")
+    auc = float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan")
+    return {"n": int(len(y)), "sensitivity": se, "specificity": sp, "macc": macc, "auc": auc,
+            "accuracy": (tp + tn) / max(len(y), 1), "tp": tp, "fn": fn, "fp": fp, "tn": tn}
+
+
+def screening_threshold(y: np.ndarray, p: np.ndarray, min_se: float = 0.90) -> float:
+    """The threshold maximising MAcc subject to sensitivity ≥ min_se (ties: the higher
+    threshold). Candidates are midpoints between consecutive distinct probabilities."""
+    y = np.asarray(y).astype(int)
+    u = np.unique(np.asarray(p, dtype=np.float64))
+    cands = np.concatenate([[0.0], (u[:-1] + u[1:]) / 2, [u[-1] + 1e-6]]) if len(u) > 1 else np.array([0.5])
+    best, best_thr = -1.0, 0.5
+    for t in cands:
+        pred = p >= t
+        se = (pred & (y == 1)).sum() / max((y == 1).sum(), 1)
+        sp = (~pred & (y == 0)).sum() / max((y == 0).sum(), 1)
+        if se >= min_se and (se + sp) / 2 >= best:
+            best, best_thr = (se + sp) / 2, float(t)
+    return best_thr
+
+
+def roc_points(y: np.ndarray, p: np.ndarray, max_points: int = 120) -> list[dict]:
+    fpr, tpr, thr = roc_curve(y, p, drop_intermediate=True)
+    idx = np.unique(np.linspace(0, len(fpr) - 1, min(max_points, len(fpr))).round().astype(int))
+    return [{"fpr": round(float(fpr[i]), 5), "tpr": round(float(tpr[i]), 5),
+             "threshold": round(float(min(thr[i], 1.0)), 6)} for i in idx]
+
+
+def mean_std(values) -> dict:
+    v = np.asarray([x for x in values if x == x], dtype=float)
+    if len(v) == 0:
+        return {"mean": None, "std": None}
+    return {"mean": round(float(v.mean()), 5), "std": round(float(v.std(ddof=1)) if len(v) > 1 else 0.0, 5)}
