@@ -26,7 +26,8 @@ step "native tests"
 cargo test --workspace --quiet
 
 step "browser tests (wasm-bindgen-test, headless Chromium)"
-cargo test -p heartbeat-web --target wasm32-unknown-unknown --quiet
+# No --quiet: cargo would pass it on to wasm-bindgen-test-runner, which rejects it.
+cargo test -p heartbeat-web --target wasm32-unknown-unknown
 
 step "release build (trunk build --release → dist/)"
 trunk build --release
