@@ -50,8 +50,9 @@ impl Model {
         })
     }
 
-    /// P(abnormal) for each window of a `[n, 1, n_mels, frames]` batch.
-    pub fn predict(&self, batch: &[f32]) -> Result<Vec<f32>> {
+    /// P(abnormal) for each window of a `[n, 1, n_mels, frames]` batch. Takes the batch by value:
+    /// it becomes the input tensor without a copy.
+    pub fn predict(&self, batch: Vec<f32>) -> Result<Vec<f32>> {
         let per = self.n_mels * self.frames;
         if per == 0 || !batch.len().is_multiple_of(per) {
             return Err(Error::Model(format!(
@@ -60,9 +61,8 @@ impl Model {
             )));
         }
         let n = batch.len() / per;
-        let input =
-            tract_ndarray::Array4::from_shape_vec((n, 1, self.n_mels, self.frames), batch.to_vec())
-                .map_err(model_err)?;
+        let input = tract_ndarray::Array4::from_shape_vec((n, 1, self.n_mels, self.frames), batch)
+            .map_err(model_err)?;
         let out = self
             .plan
             .run(tvec!(input.into_tensor().into()))
