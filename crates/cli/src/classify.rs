@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use heartbeat_core::{Analyzer, Report};
+use heartbeat_core::{table, Analyzer, Report};
 use indicatif::ParallelProgressIterator;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -78,55 +78,16 @@ fn write_jsonl(
     out.flush().context("writing output")
 }
 
-fn write_csv(out: impl Write, files: &[PathBuf], outcomes: &[Outcome]) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record([
-        "file",
-        "label",
-        "probability_abnormal",
-        "threshold",
-        "heart_rate_bpm",
-        "quality",
-        "quality_reasons",
-        "duration_s",
-        "error",
-    ])?;
-    let opt = |v: Option<f32>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
-    for (file, outcome) in files.iter().zip(outcomes) {
-        let file = file.display().to_string();
-        let row = match outcome {
-            Outcome::Report(r) => [
-                file,
-                json_word(&r.label),
-                format!("{:.4}", r.probability_abnormal),
-                format!("{:.4}", r.threshold),
-                opt(r.heart_rate_bpm),
-                json_word(&r.quality.verdict),
-                r.quality.reasons.join("; "),
-                format!("{:.2}", r.duration_s),
-                String::new(),
-            ],
-            Outcome::Error { error } => [
-                file,
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                error.clone(),
-            ],
+fn write_csv(mut out: impl Write, files: &[PathBuf], outcomes: &[Outcome]) -> anyhow::Result<()> {
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let rows = names.iter().zip(outcomes).map(|(file, outcome)| {
+        let outcome = match outcome {
+            Outcome::Report(r) => Ok(&**r),
+            Outcome::Error { error } => Err(error.as_str()),
         };
-        w.write_record(&row)?;
-    }
-    w.flush().context("writing output")
-}
-
-/// A unit enum's serde name (`"abnormal"` → `abnormal`), so CSV and JSON spell labels alike.
-fn json_word(v: &impl Serialize) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+        (file.as_str(), outcome)
+    });
+    out.write_all(table::to_csv(rows).as_bytes())
+        .context("writing output")?;
+    out.flush().context("writing output")
 }

@@ -14,6 +14,8 @@ pub mod pipeline;
 pub mod quality;
 pub mod report;
 pub mod rhythm;
+pub mod table;
+pub mod visual;
 pub mod windows;
 
 pub use audio::Audio;
@@ -22,3 +24,4 @@ pub use config::{FeatureConfig, Limits, Normalization};
 pub use error::{Error, Result};
 pub use pipeline::{Analyzer, FrontEnd, Prepared};
 pub use report::{Label, Report};
+pub use visual::Visual;

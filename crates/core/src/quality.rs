@@ -25,6 +25,16 @@ pub enum Verdict {
     Poor,
 }
 
+impl Verdict {
+    /// The verdict as JSON spells it (`"good"`, `"poor"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Good => "good",
+            Verdict::Poor => "poor",
+        }
+    }
+}
+
 /// The quality verdict with its reasons and the measurements behind them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Quality {

@@ -15,6 +15,16 @@ pub enum Label {
     Abnormal,
 }
 
+impl Label {
+    /// The label as JSON spells it (`"normal"`, `"abnormal"`), for tables and file names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::Normal => "normal",
+            Label::Abnormal => "abnormal",
+        }
+    }
+}
+
 /// One CNN window's verdict, placed in time so the UI can shade the waveform.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct WindowScore {
