@@ -10,6 +10,8 @@ pub mod analysis;
 pub mod app;
 #[cfg(target_arch = "wasm32")]
 mod browser;
+#[cfg(target_arch = "wasm32")]
+pub mod charts;
 
 #[cfg(target_arch = "wasm32")]
 pub use app::App;

@@ -1,0 +1,251 @@
+//! Where a chart meets its `<canvas>`: sizing for the screen's pixel density, the plotters
+//! backend, the shared look of axes and text, and the errors drawing can end in.
+
+use plotters::chart::{ChartBuilder, ChartContext, MeshStyle};
+use plotters::coord::cartesian::Cartesian2d;
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+use plotters::coord::Shift;
+use plotters::drawing::{DrawingArea, DrawingAreaErrorKind, IntoDrawingArea};
+use plotters::element::{DashedPathElement, Rectangle, Text};
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{Color, IntoFont, RGBColor, ShapeStyle, TextStyle, TRANSPARENT, WHITE};
+use plotters_canvas::CanvasBackend;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+use super::palette;
+
+/// Why a chart could not be drawn. The messages are written for the person looking at the page.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChartError {
+    /// The canvas has no 2D context: it already holds a WebGL context, or the browser has run
+    /// out of canvas memory.
+    #[error("This browser could not draw the chart (no 2D canvas is available).")]
+    NoContext,
+    /// The browser refused a drawing call part-way through.
+    #[error("The chart could not be drawn: {0}")]
+    Draw(String),
+}
+
+impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for ChartError {
+    fn from(e: DrawingAreaErrorKind<E>) -> Self {
+        Self::Draw(e.to_string())
+    }
+}
+
+/// Room above a plot for a one-line legend, CSS pixels.
+const LEGEND_ROW_CSS_PX: f64 = 24.0;
+/// Room above a plot without a legend, so the top tick label is not clipped.
+const TOP_CSS_PX: f64 = 10.0;
+/// Label text size in CSS pixels: what the app's body text uses on a phone.
+const FONT_CSS_PX: f64 = 12.5;
+/// The browser picks the face, so chart text matches the page on every platform.
+const FONT_FAMILY: &str = "sans-serif";
+
+/// A cleared canvas sized in device pixels, and the scale every size must be multiplied by.
+///
+/// The canvas's bitmap is set to its CSS size × `devicePixelRatio`, so on a phone or a retina
+/// screen lines and text are drawn at the screen's real resolution instead of being upscaled
+/// (blurred) by the browser. Plotters knows nothing of CSS pixels, so every length a chart
+/// passes it goes through [`Frame::px`].
+pub(crate) struct Frame {
+    pub(crate) root: DrawingArea<CanvasBackend, Shift>,
+    context: CanvasRenderingContext2d,
+    scale: f64,
+    width: u32,
+}
+
+impl Frame {
+    /// Sizes `canvas` for the screen and clears it to white.
+    pub(crate) fn new(canvas: &HtmlCanvasElement) -> Result<Self, ChartError> {
+        let (css_width, css_height, scale) = match (canvas.client_width(), canvas.client_height()) {
+            (w, h) if w > 0 && h > 0 => (f64::from(w), f64::from(h), device_pixel_ratio()),
+            // Not laid out (hidden, or not in the document yet): its CSS size is unknown, so use
+            // the attributes 1:1. Scaling them would grow a hidden canvas on every redraw.
+            _ => (f64::from(canvas.width()), f64::from(canvas.height()), 1.0),
+        };
+        let device = |css: f64| (css * scale).round().max(1.0) as u32;
+        let (width, height) = (device(css_width), device(css_height));
+        canvas.set_width(width);
+        canvas.set_height(height);
+        let context = canvas
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+            .ok_or(ChartError::NoContext)?;
+        let root = CanvasBackend::with_canvas_object(canvas.clone())
+            .ok_or(ChartError::NoContext)?
+            .into_drawing_area();
+        root.fill(&WHITE)?;
+        Ok(Self {
+            root,
+            context,
+            scale,
+            width,
+        })
+    }
+
+    /// `css` CSS pixels in device pixels.
+    pub(crate) fn px(&self, css: f64) -> u32 {
+        (css * self.scale).round().max(0.0) as u32
+    }
+
+    /// Like [`Frame::px`], for coordinates.
+    pub(crate) fn pxi(&self, css: f64) -> i32 {
+        (css * self.scale).round() as i32
+    }
+
+    /// A device-pixel x position as a fraction of the canvas's width (and so of its CSS width).
+    pub(crate) fn fraction(&self, x: i32) -> f32 {
+        (f64::from(x) / f64::from(self.width)) as f32
+    }
+
+    /// The 2D context, for what plotters cannot do quickly (the spectrogram's pixels).
+    pub(crate) fn context(&self) -> &CanvasRenderingContext2d {
+        &self.context
+    }
+
+    /// Text at `css` CSS pixels in the ink colour.
+    pub(crate) fn text(&self, css: f64) -> TextStyle<'static> {
+        (FONT_FAMILY, css * self.scale)
+            .into_font()
+            .color(&palette::INK)
+    }
+
+    /// Axis and tick-label text.
+    pub(crate) fn label(&self) -> TextStyle<'static> {
+        self.text(FONT_CSS_PX)
+    }
+
+    /// A solid line `css` CSS pixels wide.
+    pub(crate) fn line(&self, color: impl Color, css: f64) -> ShapeStyle {
+        color.stroke_width(self.px(css).max(1))
+    }
+
+    /// How many labels fit along `device_px` when each needs about `css_per_label` CSS pixels.
+    pub(crate) fn fit(&self, device_px: i32, css_per_label: f64) -> usize {
+        (f64::from(device_px.max(0)) / (css_per_label * self.scale)).floor() as usize
+    }
+
+    /// The layout all charts share: room for tick labels and an axis title on the left and
+    /// bottom, a row above the plot for [`Frame::legend`] if asked, and a right margin so the
+    /// last x label is not clipped.
+    pub(crate) fn builder(&self, legend: bool) -> ChartBuilder<'_, '_, CanvasBackend> {
+        let top = if legend {
+            LEGEND_ROW_CSS_PX
+        } else {
+            TOP_CSS_PX
+        };
+        let mut builder = ChartBuilder::on(&self.root);
+        builder
+            .margin_top(self.px(top))
+            .margin_right(self.px(20.0))
+            .margin_left(self.px(4.0))
+            .margin_bottom(self.px(4.0))
+            .x_label_area_size(self.px(38.0))
+            .y_label_area_size(self.px(54.0));
+        builder
+    }
+
+    /// The shared look of axes, ticks and grid; charts add titles, label counts and formats.
+    pub(crate) fn mesh<'a, 'b, X, Y>(
+        &self,
+        chart: &'b mut ChartContext<'a, CanvasBackend, Cartesian2d<X, Y>>,
+    ) -> MeshStyle<'a, 'b, X, Y, CanvasBackend>
+    where
+        X: Ranged + ValueFormatter<X::ValueType>,
+        Y: Ranged + ValueFormatter<Y::ValueType>,
+    {
+        let mut mesh = chart.configure_mesh();
+        mesh.axis_style(self.line(palette::INK, 1.0))
+            .bold_line_style(self.line(palette::GRID, 1.0))
+            .light_line_style(TRANSPARENT)
+            .label_style(self.label())
+            .axis_desc_style(self.label())
+            .set_all_tick_mark_size(self.px(4.0));
+        mesh
+    }
+
+    /// Says "No data" in the middle of a chart's plot, so an empty chart reads as empty rather
+    /// than broken.
+    pub(crate) fn no_data<X: Ranged, Y: Ranged>(
+        &self,
+        chart: &ChartContext<'_, CanvasBackend, Cartesian2d<X, Y>>,
+    ) -> Result<(), ChartError> {
+        let (xs, ys) = chart.plotting_area().get_pixel_range();
+        let centre = ((xs.start + xs.end) / 2, (ys.start + ys.end) / 2);
+        let style = self
+            .text(FONT_CSS_PX + 1.0)
+            .pos(Pos::new(HPos::Center, VPos::Center));
+        // On white, so a threshold rule or the diagonal through the middle does not cross it.
+        let (w, h) = self.root.estimate_text_size("No data", &style)?;
+        let (w, h) = (w as i32 / 2 + self.pxi(6.0), h as i32 / 2 + self.pxi(3.0));
+        self.root.draw(&Rectangle::new(
+            [(centre.0 - w, centre.1 - h), (centre.0 + w, centre.1 + h)],
+            WHITE.filled(),
+        ))?;
+        self.root.draw(&Text::new("No data", centre, style))?;
+        Ok(())
+    }
+
+    /// A key in the row above the plot (made by `builder(true)`), starting at `x`: a swatch
+    /// and its text per item.
+    pub(crate) fn legend(&self, items: &[(RGBColor, String)], x: i32) -> Result<(), ChartError> {
+        let y = self.pxi(LEGEND_ROW_CSS_PX / 2.0);
+        let style = self.label().pos(Pos::new(HPos::Left, VPos::Center));
+        let mut x = x;
+        for (colour, text) in items {
+            self.root.draw(&Rectangle::new(
+                [
+                    (x, y - self.pxi(4.0)),
+                    (x + self.pxi(12.0), y + self.pxi(4.0)),
+                ],
+                colour.filled(),
+            ))?;
+            x += self.pxi(17.0);
+            self.root
+                .draw(&Text::new(text.as_str(), (x, y), style.clone()))?;
+            let (width, _) = self.root.estimate_text_size(text, &style)?;
+            x += width as i32 + self.pxi(16.0);
+        }
+        Ok(())
+    }
+
+    /// The decision threshold as a dashed rule between two device-pixel points.
+    pub(crate) fn threshold(&self, from: (i32, i32), to: (i32, i32)) -> Result<(), ChartError> {
+        self.root.draw(&DashedPathElement::new(
+            [from, to],
+            self.px(6.0),
+            self.px(4.0),
+            self.line(palette::THRESHOLD, 1.5),
+        ))?;
+        Ok(())
+    }
+
+    /// A short text at a device-pixel point, anchored as `pos` says.
+    pub(crate) fn note(&self, text: &str, at: (i32, i32), pos: Pos) -> Result<(), ChartError> {
+        self.root
+            .draw(&Text::new(text, at, self.label().pos(pos)))?;
+        Ok(())
+    }
+}
+
+/// A thrown JavaScript value in words.
+pub(crate) fn js_error(e: &JsValue) -> String {
+    e.as_string()
+        .or_else(|| {
+            e.dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+        })
+        .unwrap_or_else(|| "unknown error".to_owned())
+}
+
+/// The screen's device pixels per CSS pixel; 1 where the browser reports nothing usable.
+fn device_pixel_ratio() -> f64 {
+    web_sys::window()
+        .map(|w| w.device_pixel_ratio())
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .unwrap_or(1.0)
+}
