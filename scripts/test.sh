@@ -19,15 +19,16 @@ cargo fmt --all --check
 step "clippy (native, whole workspace)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-step "clippy (wasm32: the web app, its browser tests and the web bench)"
-cargo clippy -p heartbeat-web --target wasm32-unknown-unknown --lib --bins --tests --test web_bench --quiet -- -D warnings
+step "clippy (wasm32: the page, the analysis worker, their browser tests and the web bench)"
+cargo clippy -p heartbeat-web -p heartbeat-worker --target wasm32-unknown-unknown --lib --bins --tests --quiet -- -D warnings
+cargo clippy -p heartbeat-web --target wasm32-unknown-unknown --test web_bench --quiet -- -D warnings
 
 step "native tests"
 cargo test --workspace --quiet
 
 step "browser tests (wasm-bindgen-test, headless Chromium)"
 # No --quiet: cargo would pass it on to wasm-bindgen-test-runner, which rejects it.
-cargo test -p heartbeat-web --target wasm32-unknown-unknown
+cargo test -p heartbeat-web -p heartbeat-worker --target wasm32-unknown-unknown
 
 step "release build (trunk build --release → dist/)"
 trunk build --release

@@ -1,49 +1,265 @@
-//! The few browser calls the app needs, kept out of the components.
+//! The browser calls the app makes (files, Web Audio, storage, downloads, clocks), kept out of
+//! the components so those read as layout and state.
 
-use js_sys::{Promise, Uint8Array};
+use heartbeat_worker::protocol::Input;
+use js_sys::{Date, Promise, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::File;
+use web_sys::{
+    AudioBuffer, Blob, BlobPropertyBag, File, HtmlAnchorElement, OfflineAudioContext, Storage, Url,
+};
 
-use crate::analysis::{self, AnalysisError};
+use crate::error::{check_size, AppError};
+use crate::history::History;
 
-/// Reads a picked file's bytes, refusing files too large to be a recording.
-pub async fn read_file(file: &File) -> Result<Vec<u8>, AnalysisError> {
-    analysis::check_size(file.size() as u64)?;
+/// The rate Web Audio decodes to. The model listens below 400 Hz; every browser must support
+/// 8 kHz contexts (the spec's floor), and the core then resamples 8 kHz → 2 kHz exactly as it
+/// does for any other file. Decoding at the browser's usual 44.1/48 kHz would only move six
+/// times more samples to the worker.
+const DECODE_RATE: f32 = 8000.0;
+
+/// localStorage key of the history document.
+const HISTORY_KEY: &str = "heartbeat.history";
+/// Where a stored history that could not be read is kept.
+const UNREADABLE_KEY: &str = "heartbeat.history.unreadable";
+/// localStorage key of recent model load times in this browser (ms, JSON array).
+const LOAD_TIMES_KEY: &str = "heartbeat.model-load-ms";
+/// How many model load times are remembered.
+const LOAD_TIMES_KEPT: usize = 50;
+
+/// Reads a picked file's bytes, refusing empty files and files too large to be a recording.
+pub async fn read_file(file: &File) -> Result<Vec<u8>, AppError> {
+    check_size(file.size() as u64)?;
     let buffer = JsFuture::from(file.array_buffer())
         .await
-        .map_err(|e| AnalysisError::Read(describe(&e)))?;
+        .map_err(|e| AppError::Read(describe(&e)))?;
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
-/// Resolves after the browser has painted, so a status message shows before the synchronous
-/// analysis holds the main thread (the Web Worker that removes the freeze is a later step).
+/// Turns a file's bytes into what the worker analyses: WAV and FLAC go to the core as they are
+/// (decoded exactly as the CLI decodes them; Chromium also refuses FLAC below 3 kHz, the data
+/// set's format); anything else is decoded by the browser (`decodeAudioData` exists on the main
+/// thread only) and mixed down to mono.
+pub async fn decode(bytes: Vec<u8>) -> Result<Input, AppError> {
+    use heartbeat_core::audio::{looks_like_flac, looks_like_wav};
+    if looks_like_wav(&bytes) || looks_like_flac(&bytes) {
+        return Ok(Input::Encoded(bytes));
+    }
+    let context = OfflineAudioContext::new_with_number_of_channels_and_length_and_sample_rate(
+        1,
+        1,
+        DECODE_RATE,
+    )
+    .map_err(|e| AppError::Undecodable(describe(&e)))?;
+    let buffer = Uint8Array::from(bytes.as_slice()).buffer();
+    drop(bytes);
+    let promise = context
+        .decode_audio_data(&buffer)
+        .map_err(|e| AppError::Undecodable(describe(&e)))?;
+    let audio: AudioBuffer = JsFuture::from(promise)
+        .await
+        .map_err(|e| AppError::Undecodable(describe(&e)))?
+        .unchecked_into();
+    let channels = audio.number_of_channels();
+    let mut mono = vec![0.0f32; audio.length() as usize];
+    for channel in 0..channels {
+        let data = audio
+            .get_channel_data(channel)
+            .map_err(|e| AppError::Undecodable(describe(&e)))?;
+        for (m, v) in mono.iter_mut().zip(data) {
+            *m += v / channels as f32;
+        }
+    }
+    Ok(Input::Samples {
+        samples: mono,
+        sample_rate: audio.sample_rate().round() as u32,
+    })
+}
+
+/// Milliseconds on the page's monotonic clock.
+pub fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
+}
+
+/// Milliseconds since 1970 (UTC), for timestamps that outlive the page.
+pub fn epoch_ms() -> f64 {
+    Date::now()
+}
+
+/// The local calendar day of a timestamp, `YYYY-MM-DD`.
+pub fn local_day(epoch_ms: f64) -> String {
+    let d = Date::new(&JsValue::from_f64(epoch_ms));
+    format!(
+        "{:04}-{:02}-{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date()
+    )
+}
+
+/// A timestamp as the user's locale writes date and time.
+pub fn local_date_time(epoch_ms: f64) -> String {
+    String::from(
+        Date::new(&JsValue::from_f64(epoch_ms)).to_locale_string("default", &JsValue::UNDEFINED),
+    )
+}
+
+/// An id unique across devices, for history entries that may be merged from exports.
+pub fn new_id() -> String {
+    format!(
+        "{:x}-{:08x}",
+        epoch_ms() as u64,
+        (js_sys::Math::random() * f64::from(u32::MAX)) as u32
+    )
+}
+
+/// Offers `contents` as a file download (nothing leaves the device: the file is built here).
+pub fn download(file_name: &str, mime: &str, contents: &str) -> Result<(), AppError> {
+    let fail = |e: JsValue| AppError::Read(describe(&e));
+    let parts = js_sys::Array::of1(&JsValue::from_str(contents));
+    let options = BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = Blob::new_with_str_sequence_and_options(&parts, &options).map_err(fail)?;
+    let url = Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| AppError::Read("no document".into()))?;
+    let link: HtmlAnchorElement = document.create_element("a").map_err(fail)?.unchecked_into();
+    link.set_href(&url);
+    link.set_download(file_name);
+    link.click();
+    // The click has started the download; the URL can go once the event loop moves on.
+    let revoke = Closure::once_into_js(move || {
+        let _ = Url::revoke_object_url(&url);
+    });
+    if let Some(w) = web_sys::window() {
+        let _ =
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 1000);
+    }
+    Ok(())
+}
+
+/// A URL the page's `<audio>` can play the picked file from, while the page is open.
+pub fn object_url(file: &File) -> Option<String> {
+    Url::create_object_url_with_blob(file).ok()
+}
+
+/// Releases a URL made by [`object_url`].
+pub fn revoke_object_url(url: &str) {
+    let _ = Url::revoke_object_url(url);
+}
+
+/// Reads a picked text file (a history export).
+pub async fn read_text(file: &File) -> Result<String, AppError> {
+    let text = JsFuture::from(file.text())
+        .await
+        .map_err(|e| AppError::Read(describe(&e)))?;
+    text.as_string()
+        .ok_or_else(|| AppError::Read("the file is not text".into()))
+}
+
+fn storage() -> Result<Storage, AppError> {
+    web_sys::window()
+        .ok_or_else(|| AppError::StorageUnavailable("no window".into()))?
+        .local_storage()
+        .map_err(|e| AppError::StorageUnavailable(describe(&e)))?
+        .ok_or_else(|| AppError::StorageUnavailable("localStorage is disabled".into()))
+}
+
+/// The stored history (empty on first use). A history that cannot be read is moved aside, not
+/// overwritten by the next save, so a newer app version or a repair can still recover it.
+pub fn load_history() -> Result<History, AppError> {
+    let store = storage()?;
+    let json = match store.get_item(HISTORY_KEY) {
+        Ok(Some(json)) => json,
+        Ok(None) => return Ok(History::default()),
+        Err(e) => return Err(AppError::StorageUnavailable(describe(&e))),
+    };
+    History::from_json(&json).map_err(|e| {
+        let reason = match e {
+            AppError::Import(reason) => reason,
+            other => other.to_string(),
+        };
+        if store.set_item(UNREADABLE_KEY, &json).is_ok() {
+            let _ = store.remove_item(HISTORY_KEY);
+        }
+        AppError::StoredHistoryUnreadable(reason)
+    })
+}
+
+/// Stores the history, telling a full storage apart from a refused one.
+pub fn save_history(history: &History) -> Result<(), AppError> {
+    storage()?
+        .set_item(HISTORY_KEY, &history.to_json())
+        .map_err(|e| {
+            let name = e
+                .dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.name()))
+                .unwrap_or_default();
+            if name == "QuotaExceededError" {
+                AppError::StorageFull
+            } else {
+                AppError::StorageUnavailable(describe(&e))
+            }
+        })
+}
+
+/// Remembers one model load time and returns all remembered ones, oldest first.
+pub fn record_model_load(ms: f64) -> Vec<f64> {
+    let mut times = model_load_times();
+    times.push(ms);
+    let drop_n = times.len().saturating_sub(LOAD_TIMES_KEPT);
+    times.drain(..drop_n);
+    if let (Ok(store), Ok(json)) = (storage(), serde_json::to_string(&times)) {
+        // Losing a timing is harmless; the history is what must not be lost.
+        let _ = store.set_item(LOAD_TIMES_KEY, &json);
+    }
+    times
+}
+
+/// Model load times remembered in this browser, oldest first.
+pub fn model_load_times() -> Vec<f64> {
+    storage()
+        .ok()
+        .and_then(|s| s.get_item(LOAD_TIMES_KEY).ok().flatten())
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+/// Resolves after the browser has painted, so a measured "result shown" time includes the paint.
+/// A hidden tab has no animation frames; a timeout then resolves it, so a batch keeps going in
+/// the background.
 pub async fn after_next_paint() {
     let Some(window) = web_sys::window() else {
         return;
     };
-    // requestAnimationFrame runs just before the paint; the timeout it sets fires after it.
     let promise = Promise::new(&mut |resolve, _reject| {
+        let fallback = resolve.clone();
         let later = window.clone();
+        // requestAnimationFrame runs just before the paint; the timeout it sets fires after it.
         let on_frame = Closure::once_into_js(move || {
-            if later.set_timeout_with_callback(&resolve).is_err() {
-                let _ = resolve.call0(&JsValue::NULL);
-            }
+            let _ = later.set_timeout_with_callback(&resolve);
         });
-        // Without animation frames (a hidden tab) the promise never resolves; analysing is
-        // pointless there anyway and resumes when the tab shows again.
         let _ = window.request_animation_frame(on_frame.unchecked_ref());
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&fallback, 250);
     });
     let _ = JsFuture::from(promise).await;
 }
 
 /// A thrown JavaScript value in words.
-fn describe(e: &JsValue) -> String {
+pub fn describe(e: &JsValue) -> String {
     e.as_string()
         .or_else(|| {
             e.dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
+                .map(|e| format!("{}: {}", String::from(e.name()), String::from(e.message())))
+        })
+        .or_else(|| {
+            e.dyn_ref::<web_sys::DomException>()
+                .map(|e| format!("{}: {}", e.name(), e.message()))
         })
         .unwrap_or_else(|| "unknown error".to_owned())
 }

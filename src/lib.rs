@@ -1,10 +1,17 @@
 //! HeartBeat's browser app: a Leptos single-page app that analyses heart-sound recordings
-//! entirely in the page with the same core as the CLI. Nothing is uploaded anywhere.
+//! entirely in the page. Nothing is uploaded anywhere.
 //!
-//! [`analysis`] is plain Rust (tested natively and in the browser); the components and the
-//! browser glue exist only for `wasm32`.
+//! The analysis itself runs in a Web Worker (`crates/worker`) over the same core as the CLI;
+//! this crate is the page: what the user picks, sees and keeps. The plain-data modules
+//! ([`batch`], [`history`], [`format`], [`error`]) are tested natively; the components, the
+//! charts and the browser glue exist only for `wasm32`.
 
-pub mod analysis;
+pub mod batch;
+pub mod card;
+pub mod error;
+pub mod format;
+pub mod history;
+pub mod route;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
@@ -12,6 +19,8 @@ pub mod app;
 mod browser;
 #[cfg(target_arch = "wasm32")]
 pub mod charts;
+#[cfg(target_arch = "wasm32")]
+mod engine;
 
 #[cfg(target_arch = "wasm32")]
 pub use app::App;

@@ -110,14 +110,19 @@ export async function openPage(browser) {
 /** A scratch folder for generated recordings. */
 export const scratch = () => mkdtempSync(join(tmpdir(), 'heartbeat-e2e-'));
 
+/** A PhysioNet recording's FLAC file as shipped in the data set, or null when it is not there. */
+export function physionetFlac(record) {
+  const flac = join(DATA, `training-${record[0]}`, `${record}.flac`);
+  return existsSync(flac) ? flac : null;
+}
+
 /**
- * A PhysioNet recording as 16-bit WAV (the dataset ships FLAC, which the page cannot decode
- * until Web Audio decoding lands). `flac -d` restores PhysioNet's original WAV byte for byte.
+ * A PhysioNet recording as 16-bit WAV: `flac -d` restores PhysioNet's original WAV byte for byte.
  * Returns null when the data set is not there.
  */
 export function physionetWav(record, dir) {
-  const flac = join(DATA, `training-${record[0]}`, `${record}.flac`);
-  if (!existsSync(flac)) return null;
+  const flac = physionetFlac(record);
+  if (!flac) return null;
   const wav = join(dir, `${record}.wav`);
   try {
     execFileSync('flac', ['-d', '-s', '-f', '-o', wav, flac]);
@@ -125,6 +130,53 @@ export function physionetWav(record, dir) {
     execFileSync('sox', [flac, '-b', '16', wav]);
   }
   return wav;
+}
+
+/**
+ * `wav` re-encoded as 44.1 kHz MP3 (ffmpeg): a format the page decodes through the browser's
+ * Web Audio rather than the core.
+ */
+export function mp3Of(wav, dir) {
+  const mp3 = join(dir, wav.split('/').pop().replace(/\.wav$/, '.mp3'));
+  execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-i', wav, '-ar', '44100', '-c:a', 'libmp3lame', '-q:a', '2', mp3]);
+  return mp3;
+}
+
+/** A valid mono 16-bit WAV of `seconds` of a 60 Hz tone: real audio, but maybe too short. */
+export function toneWav(dir, name, seconds, rate = 2000) {
+  const n = Math.round(seconds * rate);
+  const bytes = Buffer.alloc(44 + 2 * n);
+  bytes.write('RIFF', 0);
+  bytes.writeUInt32LE(36 + 2 * n, 4);
+  bytes.write('WAVEfmt ', 8);
+  bytes.writeUInt32LE(16, 16);
+  bytes.writeUInt16LE(1, 20);
+  bytes.writeUInt16LE(1, 22);
+  bytes.writeUInt32LE(rate, 24);
+  bytes.writeUInt32LE(rate * 2, 28);
+  bytes.writeUInt16LE(2, 32);
+  bytes.writeUInt16LE(16, 34);
+  bytes.write('data', 36);
+  bytes.writeUInt32LE(2 * n, 40);
+  for (let i = 0; i < n; i++) {
+    bytes.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 60 * i) / rate)), 44 + 2 * i);
+  }
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+/**
+ * What the CLI (`heartbeat classify`, the same core natively) says about `files`: one record per
+ * file with `label` and `probability_abnormal`, or `error`.
+ */
+export function cliClassify(files) {
+  const out = execFileSync(
+    'cargo',
+    ['run', '--offline', '--quiet', '-p', 'heartbeat-cli', '--', 'classify', ...files],
+    { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 },
+  );
+  return out.trim().split('\n').map((line) => JSON.parse(line));
 }
 
 /** Bytes that are no audio format at all, named like a WAV file. */

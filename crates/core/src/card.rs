@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::FeatureConfig;
 use crate::error::{Error, Result};
+use crate::report::ModelInfo;
 use crate::windows::Aggregation;
 
 /// A model card as written by `training/export.py`.
@@ -28,6 +29,15 @@ pub struct ModelCard {
 }
 
 impl ModelCard {
+    /// Which model this is, as every report names it.
+    pub fn info(&self) -> ModelInfo {
+        ModelInfo {
+            name: self.name.clone(),
+            version: self.version.clone(),
+            trained: self.trained,
+        }
+    }
+
     /// Parses and checks a card.
     pub fn from_json(json: &str) -> Result<Self> {
         let card: Self =

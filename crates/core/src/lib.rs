@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod quality;
 pub mod report;
 pub mod rhythm;
+pub mod synth;
 pub mod table;
 pub mod visual;
 pub mod windows;

@@ -10,7 +10,7 @@ use crate::dsp::spectrogram::{LogMel, Spectrogram};
 use crate::error::Result;
 use crate::model::Model;
 use crate::quality::{self, Quality};
-use crate::report::{Label, ModelInfo, Report, WindowScore};
+use crate::report::{Label, Report, WindowScore};
 use crate::rhythm;
 use crate::windows;
 
@@ -160,11 +160,7 @@ impl Analyzer {
             duration_s: prepared.duration_s,
             heart_rate_bpm: prepared.rhythm.bpm,
             quality: prepared.quality.clone(),
-            model: ModelInfo {
-                name: self.card.name.clone(),
-                version: self.card.version.clone(),
-                trained: self.card.trained,
-            },
+            model: self.card.info(),
         })
     }
 }

@@ -1,5 +1,6 @@
 //! FLAC, MP3, OGG/Vorbis (and WAV encodings hound lacks) through `symphonia`, format sniffed
-//! from the content. Native only: in the browser the Web Audio API decodes these.
+//! from the content. The browser build has FLAC only (feature `flac`); Web Audio decodes the
+//! rest there.
 
 use std::io::Cursor;
 
@@ -22,8 +23,8 @@ const COMPLETE_FRACTION: f64 = 0.98;
 /// symphonia 0.5 panics on some malformed input (our fuzzer found a shift overflow on a
 /// WAVE_FORMAT_EXTENSIBLE header claiming 65535 channels; upstream fixes for others, such as
 /// pdeljanov/Symphonia#510, are in 0.6 only). The CLI decodes untrusted files in batches, so a
-/// decoder panic becomes this file's error, not the end of the run. (No help where panics abort,
-/// as in the wasm build, which does not use symphonia.)
+/// decoder panic becomes this file's error, not the end of the run. (No help where panics abort, as
+/// in the wasm build; the worker is then restarted for the next file.)
 pub(super) fn decode(bytes: &[u8], limits: &Limits) -> Result<Audio> {
     std::panic::catch_unwind(|| decode_unguarded(bytes, limits)).unwrap_or_else(|_| {
         Err(Error::UnsupportedEncoding(

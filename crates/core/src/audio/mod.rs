@@ -2,9 +2,16 @@
 //! feature (native builds) FLAC, MP3 and OGG/Vorbis go through `symphonia`. The browser decodes
 //! those formats itself with the Web Audio API and hands us samples via [`Audio::new`].
 
-#[cfg(feature = "codecs")]
+#[cfg(feature = "flac")]
 mod codecs;
 mod wav;
+
+pub use wav::looks_like_wav;
+
+/// FLAC's magic at the start of the file: formats the core decodes in the browser as well.
+pub fn looks_like_flac(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"fLaC")
+}
 
 use crate::config::Limits;
 use crate::error::{Error, Result};
@@ -81,9 +88,9 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Audio> {
             other => other,
         }
     } else {
-        #[cfg(feature = "codecs")]
+        #[cfg(feature = "flac")]
         return codecs::decode(bytes, limits);
-        #[cfg(not(feature = "codecs"))]
+        #[cfg(not(feature = "flac"))]
         Err(Error::NotAudio)
     }
 }

@@ -7,7 +7,7 @@ use crate::config::Limits;
 use crate::error::{Error, Result};
 
 /// RIFF/WAVE magic at the start of the file.
-pub(super) fn looks_like_wav(bytes: &[u8]) -> bool {
+pub fn looks_like_wav(bytes: &[u8]) -> bool {
     bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WAVE"
 }
 

@@ -1,0 +1,203 @@
+//! The messages between a page and the analysis worker, and the analysis the worker runs.
+//!
+//! The page's UI uses exactly these messages, and so can a telemedicine portal that embeds the
+//! app (the iframe API forwards them), so they are kept small, explicit and versionless-stable:
+//!
+//! Page → worker (a plain object; the audio travels as a transferable buffer, never as JSON):
+//! ```text
+//! { type: "analyze", id: <u32>, bytes: ArrayBuffer | Uint8Array }            // a WAV file, decoded by the core
+//! { type: "analyze", id: <u32>, samples: Float32Array, sampleRate: <Hz> }    // PCM the page decoded (Web Audio)
+//! ```
+//! Worker → page: a [`Reply`] as a plain object, fields named as in its JSON:
+//! ```text
+//! { type: "ready",  model: { name, version, trained }, model_load_ms }      // once, when the model is loaded
+//! { type: "result", id, analysis: { report, visual, worker_ms } }
+//! { type: "error",  id, message }                                           // this recording only
+//! { type: "fatal",  message }                                               // nothing can be analysed
+//! ```
+//! Requests are answered one at a time, in the order they arrive.
+
+use heartbeat_core::report::ModelInfo;
+use heartbeat_core::{Analyzer, Audio, Error, Report, Visual};
+use serde::{Deserialize, Serialize};
+
+/// A recording as the page hands it over.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// A file's bytes, for the core to decode (WAV: decoded exactly as the CLI does).
+    Encoded(Vec<u8>),
+    /// Mono PCM the browser decoded (MP3, FLAC, OGG… through Web Audio).
+    Samples {
+        /// Samples, full scale = ±1.
+        samples: Vec<f32>,
+        /// Their rate in Hz.
+        sample_rate: u32,
+    },
+}
+
+/// Everything the page shows about one recording.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// The verdict and the measurements behind it.
+    pub report: Report,
+    /// The waveform and spectrogram, at screen resolution.
+    pub visual: Visual,
+    /// Milliseconds the worker spent: decoding (for WAV), features, model.
+    pub worker_ms: f64,
+}
+
+/// What the worker says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Reply {
+    /// The model is loaded: requests will now be answered.
+    Ready {
+        /// Which model answers.
+        model: ModelInfo,
+        /// How long parsing and optimising the model took, in this browser.
+        model_load_ms: f64,
+    },
+    /// A recording's analysis.
+    Result {
+        /// The request's id.
+        id: u32,
+        /// The analysis.
+        analysis: Box<Analysis>,
+    },
+    /// Why a recording could not be analysed, in words for the user.
+    Error {
+        /// The request's id.
+        id: u32,
+        /// What went wrong and what to do.
+        message: String,
+    },
+    /// The worker cannot analyse anything (the model failed to load).
+    Fatal {
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Analyses one recording; `clock` (milliseconds) times the work.
+pub fn analyze(
+    analyzer: &Analyzer,
+    input: Input,
+    clock: impl Fn() -> f64,
+) -> Result<Analysis, Error> {
+    let start = clock();
+    let front = analyzer.front_end();
+    let audio = match input {
+        Input::Encoded(bytes) => front.decode(&bytes)?,
+        Input::Samples {
+            samples,
+            sample_rate,
+        } => Audio::new(samples, sample_rate)?,
+    };
+    let prepared = front.prepare(&audio)?;
+    let report = analyzer.score(&prepared)?;
+    Ok(Analysis {
+        visual: Visual::new(&prepared),
+        report,
+        worker_ms: clock() - start,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use heartbeat_core::synth;
+    use std::cell::Cell;
+
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+    #[cfg(target_arch = "wasm32")]
+    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+    fn analyzer() -> Analyzer {
+        Analyzer::bundled().expect("the bundled model loads")
+    }
+
+    #[test]
+    fn wav_bytes_and_decoded_samples_get_the_same_report() {
+        let analyzer = analyzer();
+        let signal = synth::heartbeat(72.0, 12.0, 2000);
+        let wav = synth::wav(&signal, 2000);
+        let from_wav = analyze(&analyzer, Input::Encoded(wav.clone()), || 0.0).expect("WAV");
+        // What Web Audio hands over for the same file: the 16-bit samples as floats.
+        let decoded = analyzer.front_end().decode(&wav).expect("decodes");
+        let from_pcm = analyze(
+            &analyzer,
+            Input::Samples {
+                samples: decoded.samples().to_vec(),
+                sample_rate: 2000,
+            },
+            || 0.0,
+        )
+        .expect("PCM");
+        assert_eq!(from_wav.report, from_pcm.report);
+        assert_eq!(from_wav.visual, from_pcm.visual);
+        let bpm = from_wav.report.heart_rate_bpm.expect("a rhythm");
+        assert!((bpm - 72.0).abs() < 3.0, "{bpm}");
+        assert_eq!(from_wav.visual.duration_s, from_wav.report.duration_s);
+    }
+
+    #[test]
+    fn the_work_is_timed_with_the_given_clock() {
+        let ticks = Cell::new(0.0);
+        let clock = || {
+            ticks.set(ticks.get() + 5.0);
+            ticks.get()
+        };
+        let wav = synth::wav(&synth::heartbeat(60.0, 8.0, 4000), 4000);
+        let analysis = analyze(&analyzer(), Input::Encoded(wav), clock).expect("analysis");
+        assert_eq!(analysis.worker_ms, 5.0);
+    }
+
+    #[test]
+    fn bad_recordings_get_the_cores_message() {
+        let analyzer = analyzer();
+        let short = Input::Samples {
+            samples: synth::heartbeat(72.0, 1.0, 8000),
+            sample_rate: 8000,
+        };
+        let msg = analyze(&analyzer, short, || 0.0)
+            .expect_err("1 s")
+            .to_string();
+        assert!(msg.contains("too short"), "{msg}");
+        let bad_rate = Input::Samples {
+            samples: vec![0.0; 10],
+            sample_rate: 0,
+        };
+        assert_eq!(
+            analyze(&analyzer, bad_rate, || 0.0),
+            Err(Error::InvalidSampleRate(0))
+        );
+        assert_eq!(
+            analyze(&analyzer, Input::Encoded(Vec::new()), || 0.0),
+            Err(Error::Empty)
+        );
+    }
+
+    #[test]
+    fn replies_round_trip_through_json_with_their_documented_names() {
+        let wav = synth::wav(&synth::heartbeat(72.0, 6.0, 2000), 2000);
+        let analysis = analyze(&analyzer(), Input::Encoded(wav), || 0.0).expect("analysis");
+        let reply = Reply::Result {
+            id: 7,
+            analysis: Box::new(analysis),
+        };
+        let json = serde_json::to_value(&reply).expect("serialises");
+        assert_eq!(json["type"], "result");
+        assert_eq!(json["id"], 7);
+        assert!(json["analysis"]["report"]["label"].is_string());
+        assert!(json["analysis"]["visual"]["spectrogram"]["data"].is_string());
+        let back: Reply = serde_json::from_value(json).expect("parses");
+        assert_eq!(back, reply);
+
+        let fatal = serde_json::to_string(&Reply::Fatal {
+            message: "no model".into(),
+        })
+        .expect("serialises");
+        assert_eq!(fatal, r#"{"type":"fatal","message":"no model"}"#);
+    }
+}

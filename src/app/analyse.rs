@@ -1,0 +1,336 @@
+//! The Analyse page: pick or drop recordings, follow the batch, sort and export its results, and
+//! see the selected recording's result.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use web_sys::{File, FileList, HtmlInputElement};
+
+use super::result::ResultView;
+use super::{AppState, Notice};
+use crate::batch::{self, Job, SortKey, Status};
+use crate::browser;
+use crate::error::AppError;
+use crate::format;
+use crate::history::Entry;
+
+/// What the file picker offers. Anything else the browser decodes is accepted too (the picker's
+/// "All files" choice); the content decides, never the extension.
+const ACCEPT: &str = "audio/*,.wav,.mp3,.flac,.ogg,.oga,.opus,.m4a,.aac,.webm";
+
+#[component]
+pub fn AnalysePage() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let dragging = RwSignal::new(false);
+
+    let on_pick = move |ev: leptos::ev::Event| {
+        let input: HtmlInputElement = event_target(&ev);
+        if let Some(files) = input.files() {
+            enqueue(state, files_of(&files));
+        }
+        // Clearing lets the same file be picked again (after re-recording it, say).
+        input.set_value("");
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        dragging.set(false);
+        if let Some(files) = ev.data_transfer().and_then(|d| d.files()) {
+            enqueue(state, files_of(&files));
+        }
+    };
+
+    view! {
+        <section class="picker" class:dragging=move || dragging.get()
+            on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true); }
+            on:dragleave=move |_| dragging.set(false)
+            on:drop=on_drop>
+            <h2>"Analyse recordings"</h2>
+            <label class="button primary" for="file-input">"Choose recordings…"</label>
+            <input id="file-input" class="visually-hidden" type="file" multiple accept=ACCEPT on:change=on_pick/>
+            <p class="hint">
+                "or drop them here. WAV, MP3, FLAC, OGG and whatever else this browser plays; at least "
+                "4 seconds from a digital stethoscope or a phone held against the chest, ideally 20–30 s."
+            </p>
+        </section>
+        <Batch/>
+        <Selected/>
+    }
+}
+
+fn files_of(list: &FileList) -> Vec<File> {
+    (0..list.length()).filter_map(|i| list.get(i)).collect()
+}
+
+/// Queues files and makes sure someone works through the queue.
+fn enqueue(state: AppState, files: Vec<File>) {
+    if files.is_empty() {
+        return;
+    }
+    let picked_at = browser::now_ms();
+    let first_id = state
+        .jobs
+        .with_untracked(|jobs| jobs.last().map_or(1, |j| j.id + 1));
+    state.jobs.update(|jobs| {
+        for (i, file) in files.iter().enumerate() {
+            jobs.push(Job {
+                id: first_id + i as u32,
+                name: file.name(),
+                status: Status::Queued,
+                total_ms: None,
+            });
+        }
+    });
+    state.queue.update_value(|queue| {
+        for (i, file) in files.into_iter().enumerate() {
+            queue.push_back((first_id + i as u32, file, picked_at));
+        }
+    });
+    if !state.busy.get_value() {
+        state.busy.set_value(true);
+        spawn_local(async move {
+            while let Some((id, file, picked_at)) =
+                state.queue.try_update_value(|q| q.pop_front()).flatten()
+            {
+                process(state, id, file, picked_at).await;
+            }
+            state.busy.set_value(false);
+        });
+    }
+}
+
+/// One file from bytes to a result on screen and in the history.
+async fn process(state: AppState, id: u32, file: File, picked_at: f64) {
+    set_status(state, id, Status::Analysing);
+    let engine = state.engine.with_value(Clone::clone);
+    let outcome = async {
+        let bytes = browser::read_file(&file).await?;
+        let input = browser::decode(bytes).await?;
+        engine.analyze(input).await
+    }
+    .await;
+    let analysis = match outcome {
+        Ok(analysis) => Arc::new(analysis),
+        Err(e) => return set_status(state, id, Status::Failed(e)),
+    };
+    if let Some(url) = browser::object_url(&file) {
+        state.audio.update_value(|urls| {
+            urls.insert(id, url);
+        });
+    }
+    if state.selected.get_untracked().is_none() {
+        state.selected.set(Some(id));
+    }
+    set_status(state, id, Status::Done(analysis.clone()));
+    browser::after_next_paint().await;
+    let total_ms = browser::now_ms() - picked_at;
+    state.jobs.update(|jobs| {
+        if let Some(job) = jobs.iter_mut().find(|j| j.id == id) {
+            job.total_ms = Some(total_ms);
+        }
+    });
+    state.history.update(|history| {
+        history.add(Entry {
+            id: browser::new_id(),
+            file: file.name(),
+            analysed_at_ms: browser::epoch_ms(),
+            total_ms: Some(total_ms),
+            analysis: (*analysis).clone(),
+        })
+    });
+    state.save_history();
+}
+
+fn set_status(state: AppState, id: u32, status: Status) {
+    state.jobs.update(|jobs| {
+        if let Some(job) = jobs.iter_mut().find(|j| j.id == id) {
+            job.status = status;
+        }
+    });
+}
+
+/// The results table with its counts and exports.
+#[component]
+fn Batch() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let sort = RwSignal::new((SortKey::Picked, true));
+    let rows = move || {
+        let (key, ascending) = sort.get();
+        let mut jobs = state.jobs.get();
+        batch::sort(&mut jobs, key, ascending);
+        jobs.into_iter()
+            .map(|job| view! { <JobRow job/> })
+            .collect_view()
+    };
+    let header = move |key: SortKey, text: &'static str| {
+        let aria = move || match sort.get() {
+            (k, true) if k == key => "ascending",
+            (k, false) if k == key => "descending",
+            _ => "none",
+        };
+        let on_click = move |_| {
+            sort.update(|(k, asc)| {
+                *asc = if *k == key { !*asc } else { true };
+                *k = key;
+            })
+        };
+        view! {
+            <th scope="col" aria-sort=aria>
+                <button type="button" class="sort" on:click=on_click>{text}</button>
+            </th>
+        }
+    };
+    let export = move |csv: bool| {
+        let (name, mime, text) = state.jobs.with(|jobs| {
+            if csv {
+                ("heartbeat-results.csv", "text/csv", batch::to_csv(jobs))
+            } else {
+                (
+                    "heartbeat-results.json",
+                    "application/json",
+                    batch::to_json(jobs),
+                )
+            }
+        });
+        if let Err(e) = browser::download(name, mime, &text) {
+            state.tell(Notice::Error(e));
+        }
+    };
+    let clear = move |_| {
+        state.audio.update_value(|urls| {
+            for (_, url) in urls.drain() {
+                browser::revoke_object_url(&url);
+            }
+        });
+        state.selected.set(None);
+        state
+            .jobs
+            .update(|jobs| jobs.retain(|j| matches!(j.status, Status::Queued | Status::Analysing)));
+    };
+    let counts = move || state.jobs.with(|jobs| batch::counts(jobs));
+    let nothing_finished = move || {
+        let c = counts();
+        c.normal + c.abnormal + c.failed == 0
+    };
+
+    view! {
+        <Show when=move || state.jobs.with(|j| !j.is_empty())>
+            <section class="batch" aria-labelledby="batch-title">
+                <div class="batch-head">
+                    <h2 id="batch-title">"Results"</h2>
+                    <p class="counts" aria-live="polite" data-testid="counts">
+                        {move || {
+                            let c = counts();
+                            let mut parts = vec![
+                                format!("{} normal", c.normal),
+                                format!("{} abnormal", c.abnormal),
+                            ];
+                            if c.poor_quality > 0 {
+                                parts.push(format!("{} poor quality", c.poor_quality));
+                            }
+                            if c.failed > 0 {
+                                parts.push(format!("{} could not be analysed", c.failed));
+                            }
+                            if c.pending > 0 {
+                                parts.push(format!("{} waiting", c.pending));
+                            }
+                            parts.join(" · ")
+                        }}
+                    </p>
+                    <div class="actions">
+                        <button type="button" class="button" disabled=nothing_finished on:click=move |_| export(true)>"Export CSV"</button>
+                        <button type="button" class="button" disabled=nothing_finished on:click=move |_| export(false)>"Export JSON"</button>
+                        <button type="button" class="button" on:click=clear>"Clear list"</button>
+                    </div>
+                </div>
+                <div class="table-scroll">
+                    <table class="results">
+                        <thead>
+                            <tr>
+                                {header(SortKey::Name, "File")}
+                                {header(SortKey::Probability, "Result")}
+                                {header(SortKey::HeartRate, "Heart rate")}
+                                {header(SortKey::Quality, "Quality")}
+                                {header(SortKey::Duration, "Duration")}
+                                <th scope="col">"Time"</th>
+                            </tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+            </section>
+        </Show>
+    }
+}
+
+#[component]
+fn JobRow(job: Job) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let id = job.id;
+    let selected = move || state.selected.get() == Some(id);
+    let ms = job.total_ms.map(|ms| format!("{ms:.1}"));
+    let label = job.analysis().map(|a| a.report.label.as_str());
+    let cells = match &job.status {
+        Status::Queued => view! { <td colspan="5" class="pending">"Queued"</td> }.into_any(),
+        Status::Analysing => view! { <td colspan="5" class="pending">"Analysing…"</td> }.into_any(),
+        Status::Failed(e) => {
+            view! { <td colspan="5" class="failed" role="alert">{e.to_string()}</td> }.into_any()
+        }
+        Status::Done(a) => {
+            let r = &a.report;
+            let class = format!("label label-{}", r.label.as_str());
+            let time = job.total_ms.map(format::millis).unwrap_or_default();
+            view! {
+                <td><span class=class>{format::label(r.label)}</span>" "<span class="muted">{format::percent(r.probability_abnormal)}</span></td>
+                <td>{format::heart_rate(r.heart_rate_bpm)}</td>
+                <td class=format!("quality-{}", r.quality.verdict.as_str())>{r.quality.verdict.as_str()}</td>
+                <td>{format::seconds(r.duration_s)}</td>
+                <td>{time}</td>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <tr data-testid="job" data-name=job.name.clone() data-status=job.status.as_str() data-ms=ms data-label=label
+            class:selected=selected>
+            <th scope="row">
+                <button type="button" class="link" aria-pressed=move || selected().to_string()
+                    on:click=move |_| state.selected.set(Some(id))>{job.name.clone()}</button>
+            </th>
+            {cells}
+        </tr>
+    }
+}
+
+/// The selected file's result, or where it stands.
+#[component]
+fn Selected() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        let id = state.selected.get()?;
+        let job = state
+            .jobs
+            .with(|jobs| jobs.iter().find(|j| j.id == id).cloned())?;
+        Some(match job.status {
+            Status::Done(analysis) => {
+                let audio = state.audio.with_value(|urls| urls.get(&id).cloned());
+                view! { <ResultView name=job.name analysis audio total_ms=job.total_ms/> }
+                    .into_any()
+            }
+            Status::Failed(e) => view! { <FileFailed name=job.name error=e/> }.into_any(),
+            Status::Queued | Status::Analysing => view! {
+                <p class="working" role="status">"Analysing “" {job.name} "”…"</p>
+            }
+            .into_any(),
+        })
+    }
+}
+
+#[component]
+fn FileFailed(name: String, error: AppError) -> impl IntoView {
+    view! {
+        <div class="banner banner-error" role="alert" data-testid="error">
+            <p>"Could not analyse “" {name} "”: " {error.to_string()}</p>
+        </div>
+    }
+}

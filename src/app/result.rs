@@ -1,0 +1,204 @@
+//! One recording's result: the verdict, the numbers behind it, and the charts that show where
+//! in the recording the model heard trouble, with playback when the audio is at hand.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use heartbeat_core::quality::Verdict;
+use heartbeat_core::Label;
+use heartbeat_worker::protocol::Analysis;
+use leptos::html::Audio;
+use leptos::prelude::*;
+use web_sys::HtmlMediaElement;
+
+use super::chart::{Chart, Draw};
+use super::AppState;
+use crate::charts::{self, PlotArea};
+use crate::format;
+
+/// The result of one analysis.
+#[component]
+pub fn ResultView(
+    /// The file's name.
+    name: String,
+    /// The analysis.
+    analysis: Arc<Analysis>,
+    /// A URL to play the recording from (this session's files only: audio is never stored).
+    audio: Option<String>,
+    /// Milliseconds from picking the file to this result.
+    total_ms: Option<f64>,
+) -> impl IntoView {
+    let r = &analysis.report;
+    let (symbol, label_class) = match r.label {
+        Label::Normal => ("●", "verdict verdict-normal"),
+        Label::Abnormal => ("▲", "verdict verdict-abnormal"),
+    };
+    let poor = r.quality.verdict == Verdict::Poor;
+    let reasons = r.quality.reasons.clone();
+    let untrained = (!r.model.trained).then(|| {
+        view! {
+            <p class="banner banner-warning" role="alert">
+                "Produced by the untrained placeholder model: this label is meaningless."
+            </p>
+        }
+    });
+    let timing = match total_ms {
+        Some(total) => format!(
+            "{} from choosing the file to this result ({} in the analysis worker)",
+            format::millis(total),
+            format::millis(analysis.worker_ms)
+        ),
+        None => format!(
+            "{} in the analysis worker",
+            format::millis(analysis.worker_ms)
+        ),
+    };
+
+    let data_name = name.clone();
+    view! {
+        <article class="result" data-testid="result" data-name=data_name data-label=r.label.as_str()>
+            <h2>"Result for “" {name} "”"</h2>
+            {untrained}
+            <div class="verdict-row">
+                <p class=label_class data-testid="label">
+                    <span aria-hidden="true">{symbol}" "</span>{format::label(r.label)}
+                </p>
+                <p class="advice">{format::advice(r.label)}</p>
+            </div>
+            <p class="disclaimer">
+                "Screening aid, not a diagnosis: a clinician decides. A normal result does not rule out heart disease."
+            </p>
+            {poor.then(|| view! {
+                <div class="banner banner-warning" role="alert" data-testid="re-record">
+                    <strong>"Please re-record."</strong>
+                    " The recording's quality is poor, so this result may not be reliable:"
+                    <ul>{reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                </div>
+            })}
+            <dl class="facts">
+                <dt>"Probability of abnormal"</dt>
+                <dd data-testid="probability">{format::percent(r.probability_abnormal)}</dd>
+                <dt>"Decision threshold"</dt>
+                <dd>{format::percent(r.threshold)} " (at or above: abnormal)"</dd>
+                <dt>"Heart rate"</dt>
+                <dd data-testid="heart-rate">{format::heart_rate(r.heart_rate_bpm)}</dd>
+                <dt>"Recording quality"</dt>
+                <dd class=if poor { "quality-poor" } else { "quality-good" } data-testid="quality">{format::quality(r.quality.verdict)}</dd>
+                <dt>"Duration"</dt>
+                <dd data-testid="duration">{format::seconds(r.duration_s)}</dd>
+                <dt>"Analysis time"</dt>
+                <dd data-testid="timing">{timing}</dd>
+                <dt>"Model"</dt>
+                <dd>{format!("{} {}", r.model.name, r.model.version)}</dd>
+            </dl>
+            <Charts analysis=analysis.clone() audio/>
+        </article>
+    }
+}
+
+/// The three charts, and playback with a cursor over the waveform.
+#[component]
+fn Charts(analysis: Arc<Analysis>, audio: Option<String>) -> impl IntoView {
+    let duration = analysis.report.duration_s;
+    let threshold = analysis.report.threshold;
+    let above = analysis
+        .report
+        .windows
+        .iter()
+        .filter(|w| w.probability >= threshold)
+        .count();
+    let n_windows = analysis.report.windows.len();
+
+    let a = analysis.clone();
+    let waveform: Draw = Rc::new(move |c| {
+        charts::waveform(c, &a.visual, &a.report.windows, a.report.threshold).map(Some)
+    });
+    // The mel axis spans the model's frequency range, as its card states it.
+    let (fmin, fmax) = expect_context::<AppState>()
+        .card
+        .with_value(|card| {
+            card.as_ref()
+                .ok()
+                .map(|(c, _)| (c.features.fmin, c.features.fmax))
+        })
+        .unwrap_or((25.0, 400.0));
+    let a = analysis.clone();
+    let spectrogram: Draw =
+        Rc::new(move |c| charts::spectrogram(c, &a.visual, fmin, fmax).map(Some));
+    let a = analysis;
+    let windows: Draw = Rc::new(move |c| {
+        charts::window_probabilities(
+            c,
+            &a.report.windows,
+            a.report.threshold,
+            a.report.duration_s,
+        )
+        .map(Some)
+    });
+
+    // Where the waveform's time axis lies, and where playback is.
+    let area = RwSignal::new(PlotArea {
+        left: 0.0,
+        right: 1.0,
+    });
+    let position = RwSignal::new(None::<f64>);
+    let player = NodeRef::<Audio>::new();
+    let cursor = move || {
+        let t = position.get()?;
+        let a = area.get();
+        let fraction = (t / f64::from(duration.max(1e-3))).clamp(0.0, 1.0) as f32;
+        let left = (a.left + fraction * (a.right - a.left)) * 100.0;
+        Some(
+            view! { <div class="cursor" style=format!("left: {left:.2}%") aria-hidden="true"></div> },
+        )
+    };
+    let follow = move |_| follow_playback(player, position);
+
+    let waveform_caption = format!(
+        "Shading: each analysed 4 s window by the model's probability of abnormal; {above} of \
+         {n_windows} windows at or above the threshold are outlined."
+    );
+    let playback = match audio {
+        Some(src) => view! {
+            <div class="playback">
+                <audio node_ref=player controls src=src preload="metadata"
+                    aria-label="Play the recording" on:play=follow on:seeked=follow></audio>
+            </div>
+        }
+        .into_any(),
+        None => view! {
+            <p class="hint">"The audio is not kept in the history; open the file again to play it."</p>
+        }
+        .into_any(),
+    };
+
+    view! {
+        <section class="charts" aria-label="Where in the recording">
+            <h3>"Where the model heard trouble"</h3>
+            {playback}
+            <Chart label="Waveform of the recording with the analysed windows shaded by their probability of abnormal".to_owned()
+                caption=waveform_caption class="chart-waveform" draw=waveform
+                on_area=Callback::new(move |a| area.set(a))>
+                {cursor}
+            </Chart>
+            <Chart label=format!("Log-mel spectrogram the model analysed, {fmin:.0} to {fmax:.0} Hz")
+                caption=format!("The normalised log-mel spectrogram the model was given ({fmin:.0}–{fmax:.0} Hz).")
+                class="chart-spectrogram" draw=spectrogram/>
+            <Chart label="Probability of abnormal for each 4 second window, against the decision threshold".to_owned()
+                caption="Probability of abnormal per 4 s window; dashed line: the decision threshold.".to_owned()
+                class="chart-windows" draw=windows/>
+        </section>
+    }
+}
+
+/// Moves the cursor with playback, one update per animation frame while the audio plays.
+fn follow_playback(player: NodeRef<Audio>, position: RwSignal<Option<f64>>) {
+    let Some(el) = player.get_untracked() else {
+        return;
+    };
+    let media: &HtmlMediaElement = &el;
+    position.set(Some(media.current_time()));
+    if !media.paused() && !media.ended() {
+        request_animation_frame(move || follow_playback(player, position));
+    }
+}
