@@ -40,9 +40,11 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_[@]}" apt-get install -y -qq "${missing[@]}"
 fi
 
-# playwright-core (drives Debian's Chromium; never `playwright install`) and binaryen's wasm-opt
-# (Debian's binaryen 108 breaks the app), both pinned in package-lock.json.
-if [[ ! -x node_modules/.bin/wasm-opt || ! -d node_modules/playwright-core ]] ||
+# playwright-core (drives Debian's Chromium; never `playwright install`), binaryen's wasm-opt
+# (Debian's binaryen 108 breaks the app) and onnxruntime-web (bench/web's reference engine), all
+# pinned in package-lock.json.
+if [[ ! -x node_modules/.bin/wasm-opt || ! -d node_modules/playwright-core ||
+      ! -f node_modules/onnxruntime-web/dist/ort.wasm.min.mjs ]] ||
    ! node_modules/.bin/wasm-opt --version | grep -q 'version 132'; then
   say "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund

@@ -1,10 +1,14 @@
-//! Times the core pipeline in headless Chromium, built as the app ships (release profile:
-//! opt-level z, LTO, simd128). Prints one JSON object; `bench/web/run.sh` adds the dist sizes.
-//! Timings are printed, never asserted: this is a benchmark, not a test.
+//! Times the core pipeline and the model alone in headless Chromium, built with cargo's release
+//! profile and simd128 (the shipped app uses the wasm-release profile: opt-level z). Each test
+//! prints one JSON line (`BENCH_JSON`, `BENCH_MODEL_JSON`); `bench/web/run.sh` merges them with the
+//! onnxruntime-web run and the app timings. Timings are printed, never asserted: this is a
+//! benchmark, not a test.
 #![cfg(target_arch = "wasm32")]
 
-use heartbeat_core::{Analyzer, FrontEnd};
+use heartbeat_core::model::Model;
+use heartbeat_core::{bundled, Analyzer, FrontEnd, ModelCard};
 use heartbeat_web::analysis::synth;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -22,7 +26,7 @@ fn now_ms() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-/// Runs `f` REPEATS times; returns {median_ms, min_ms} and the last result.
+/// Runs `f` REPEATS times; returns {median_ms, min_ms, runs} and the last result.
 fn time<T>(mut f: impl FnMut() -> T) -> (Value, T) {
     let mut times = Vec::with_capacity(REPEATS);
     let mut last = None;
@@ -31,10 +35,18 @@ fn time<T>(mut f: impl FnMut() -> T) -> (Value, T) {
         last = Some(f());
         times.push(now_ms() - start);
     }
+    (stats(times), last.expect("REPEATS > 0"))
+}
+
+/// {median_ms, min_ms, runs} of unsorted timings.
+fn stats(mut times: Vec<f64>) -> Value {
     times.sort_by(f64::total_cmp);
-    let round = |ms: f64| (ms * 100.0).round() / 100.0;
-    let stats = json!({ "median_ms": round(times[REPEATS / 2]), "min_ms": round(times[0]) });
-    (stats, last.expect("REPEATS > 0"))
+    let round = |ms: f64| (ms * 1000.0).round() / 1000.0;
+    json!({
+        "median_ms": round(times[times.len() / 2]),
+        "min_ms": round(times[0]),
+        "runs": times.len(),
+    })
 }
 
 /// One recording through each stage: WAV decode, front end (resample, filter, log-mel, rhythm,
@@ -76,4 +88,82 @@ fn bench_core_pipeline() {
         "cases": cases,
     });
     console_log!("BENCH_JSON {result}");
+}
+
+/// Unmeasured runs before the model timings: the first calls grow the wasm heap.
+const MODEL_WARMUP: usize = 5;
+/// Measured runs of the model; `ort.mjs` uses the same count for onnxruntime-web.
+const MODEL_RUNS: usize = 21;
+/// Windows of 4 s every 2 s in 30 s: (30 - 4) / 2 + 1. The core's extra end-aligned window (when
+/// frames are left over) makes it 15 for 30 s exactly; `core_pipeline` reports that count.
+const MODEL_WINDOWS: usize = 14;
+
+/// `tests/fixtures/parity/input.json`: real feature windows, shared with the parity test.
+#[derive(Deserialize)]
+struct Parity {
+    shape: Vec<usize>,
+    windows: Vec<String>,
+    data: Vec<f32>,
+}
+
+/// FNV-1a over the tensor's f32 bit patterns: `ort.mjs` computes the same, so the JSON shows
+/// both engines were given the identical tensor.
+fn fnv1a(values: &[f32]) -> String {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in values.iter().flat_map(|v| v.to_bits().to_le_bytes()) {
+        hash = (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193);
+    }
+    format!("{hash:08x}")
+}
+
+/// The model alone (tract) on the stored parity windows tiled to a 30 s recording's batch; the
+/// onnxruntime-web side (`ort.mjs`) runs the same tensor, and `run.sh` compares the outputs.
+#[wasm_bindgen_test]
+fn bench_model_tract() {
+    let parity: Parity =
+        serde_json::from_str(include_str!("../../tests/fixtures/parity/input.json"))
+            .expect("parity fixture parses");
+    let card = ModelCard::from_json(bundled::CARD).expect("bundled card parses");
+    let (n_mels, frames) = (card.features.n_mels, card.features.window_frames);
+    assert_eq!(
+        parity.shape[1..],
+        [1, n_mels, frames],
+        "fixture and model card disagree"
+    );
+    let stored: Vec<&[f32]> = parity.data.chunks_exact(n_mels * frames).collect();
+    // Window i is stored window i mod 3: the tiling ort.mjs repeats.
+    let batch: Vec<f32> = (0..MODEL_WINDOWS)
+        .flat_map(|i| stored[i % stored.len()])
+        .copied()
+        .collect();
+
+    let (load, model) =
+        time(|| Model::from_onnx(bundled::ONNX, n_mels, frames).expect("model loads"));
+    let mut outputs = Vec::new();
+    for _ in 0..MODEL_WARMUP {
+        outputs = model.predict(batch.clone()).expect("model runs");
+    }
+    let mut times = Vec::with_capacity(MODEL_RUNS);
+    for _ in 0..MODEL_RUNS {
+        // `predict` takes the batch by value; the copy stays outside the timed region.
+        let input = batch.clone();
+        let start = now_ms();
+        outputs = model.predict(input).expect("model runs");
+        times.push(now_ms() - start);
+    }
+    let result = json!({
+        "engine": "tract-onnx",
+        "build": "cargo --release (opt-level 3, thin LTO), wasm32-unknown-unknown, +simd128",
+        "input": {
+            "shape": [MODEL_WINDOWS, 1, n_mels, frames],
+            "source": "tests/fixtures/parity/input.json, window i = stored window i mod 3",
+            "stored_windows": parity.windows,
+            "fnv1a_f32": fnv1a(&batch),
+        },
+        "model_load": load,
+        "warmup_runs": MODEL_WARMUP,
+        "run": stats(times),
+        "outputs": outputs,
+    });
+    console_log!("BENCH_MODEL_JSON {result}");
 }

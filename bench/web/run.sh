@@ -1,27 +1,59 @@
 #!/usr/bin/env bash
-# Times the core pipeline in headless Chromium (bench.rs, release build) and prints one JSON
-# object with the timings and the size of the shipped wasm (dist/, raw and gzip -9).
-#   bash bench/web/run.sh            # builds dist/ first if it is missing
+# Browser benchmark; prints one JSON object on stdout, logs on stderr (README: "Browser benchmark").
+#   bash bench/web/run.sh               # everything; builds dist/ first if it is missing
+#   bash bench/web/run.sh --model-only  # tract vs onnxruntime-web only (no dist/ needed)
+#   bash bench/web/run.sh --app-only    # the built app's timings and sizes only (no cargo)
+# Parts:
+#   core_pipeline  bench.rs `bench_core_pipeline`: each pipeline stage, wasm-bindgen-test in
+#                  headless Chromium (cargo --release)
+#   model          bench.rs `bench_model_tract` + ort.mjs: the model alone on tract and on
+#                  onnxruntime-web, same [14, 1, 32, 200] tensor; the outputs must agree (1e-4)
+#   app            app.mjs: the built app (HEARTBEAT_DIST, default dist/) served under a sub-path
+# Exits 1, after printing the JSON, when the engines disagree or the app breaks its DOM contract.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+mode=all
+case "${1:-}" in
+  "") ;;
+  --model-only) mode=model ;;
+  --app-only) mode=app ;;
+  *) echo "usage: bash bench/web/run.sh [--model-only | --app-only]" >&2; exit 2 ;;
+esac
+
 bash scripts/setup.sh >&2
+target_dir=${CARGO_TARGET_DIR:-}
 source scripts/env.sh
+# A caller's shared build cache wins over env.sh's default.
+[[ -z $target_dir ]] || export CARGO_TARGET_DIR=$target_dir
 
-[[ -f dist/index.html ]] || trunk build --release >&2
-
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-# --nocapture: wasm-bindgen-test shows a passing test's console output only when asked.
-if ! cargo test --release -p heartbeat-web --target wasm32-unknown-unknown --test web_bench -- --nocapture >"$log" 2>&1; then
-  cat "$log" >&2
-  exit 1
+if [[ $mode != model && -z ${HEARTBEAT_DIST:-} && ! -f dist/index.html ]]; then
+  trunk build --release >&2
 fi
-bench=$(grep -o 'BENCH_JSON .*' "$log" | head -n1 | cut -d' ' -f2-)
-[[ -n $bench ]] || { cat "$log" >&2; echo "no BENCH_JSON line in the output" >&2; exit 1; }
 
-wasm=$(ls dist/*_bg.wasm)
-BENCH="$bench" WASM="$wasm" RAW=$(stat -c %s "$wasm") GZ=$(gzip -9 -c "$wasm" | wc -c) node -e '
-  const out = JSON.parse(process.env.BENCH);
-  out.dist_wasm = { file: process.env.WASM, bytes: +process.env.RAW, gzip9_bytes: +process.env.GZ };
-  console.log(JSON.stringify(out, null, 2));
-'
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+args=()
+if [[ $mode != app ]]; then
+  filter=()
+  [[ $mode == model ]] && filter=(bench_model_tract)
+  echo "[bench] cargo test --release --test web_bench (wasm32, headless Chromium)" >&2
+  # --nocapture: wasm-bindgen-test shows a passing test's console output only when asked.
+  if ! cargo test --offline --release -p heartbeat-web --target wasm32-unknown-unknown --test web_bench \
+      -- --nocapture "${filter[@]}" >"$tmp/cargo.log" 2>&1; then
+    cat "$tmp/cargo.log" >&2
+    exit 1
+  fi
+  extract() {
+    grep -o "$1 .*" "$tmp/cargo.log" | head -n1 | cut -d' ' -f2- >"$2"
+    [[ -s $2 ]] || { cat "$tmp/cargo.log" >&2; echo "no $1 line in the output" >&2; exit 1; }
+  }
+  extract BENCH_MODEL_JSON "$tmp/tract.json"
+  args+=(--tract "$tmp/tract.json")
+  if [[ $mode == all ]]; then
+    extract BENCH_JSON "$tmp/core.json"
+    args+=(--core "$tmp/core.json")
+  fi
+fi
+[[ $mode == model ]] || args+=(--app)
+node bench/web/browser.mjs "${args[@]}"

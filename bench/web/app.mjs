@@ -1,0 +1,268 @@
+// App-level timings against the built app (dist/, served under APP_PATH), coded against the
+// app's DOM contract:
+//   - <input type="file" id="file-input" multiple> takes recordings;
+//   - once the analysis worker has loaded the model: document.documentElement.dataset.ready =
+//     "true" and performance.mark('hb:ready');
+//   - each selected file gets a [data-testid="job"] row with data-name (the file name) and
+//     data-status (queued|analysing|done|error); a done row has data-ms, the app's own
+//     file-selected → result-shown time.
+// Measures the first load's transfer size (gzip -9 of every file fetched), time to interactive
+// (the hb:ready mark) and file → result on a 30 s recording. Reports, never asserts, timings; a
+// broken contract is an error with a message saying which part.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { APP_PATH, DATA, DIST, log, sizes, sleep, stats } from './lib.mjs';
+
+/** Fresh-context page loads for time to interactive. */
+const LOADS = 5;
+/** Recordings selected one after another for file → result. */
+const FILES = 7;
+const READY_TIMEOUT_MS = 30_000;
+const RESULT_TIMEOUT_MS = 30_000;
+/** A first load is over once the server has had no request for this long after data-ready. */
+const QUIET_MS = 1_000;
+const TARGET_MS = 100;
+const TARGET_BYTES = 2_000_000;
+const RECORDING_SECONDS = 30;
+
+/** The app broke its DOM contract or failed an analysis; the message says which, no stack needed. */
+class AppError extends Error {}
+
+export const MOUNTS = { [APP_PATH]: DIST };
+
+/** One fresh browser context (empty cache) loading the app; waits for data-ready. */
+async function load(browser, server, appUrl) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = [];
+  const urls = new Set();
+  page.on('console', (msg) => msg.type() === 'error' && problems.push(`console.error: ${msg.text()}`));
+  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
+  context.on('request', (req) => urls.add(req.url()));
+  const from = server.served.length;
+  await page.goto(appUrl, { waitUntil: 'load', timeout: READY_TIMEOUT_MS });
+  let ready = true;
+  try {
+    await page.waitForFunction(() => document.documentElement.dataset.ready === 'true', null, {
+      timeout: READY_TIMEOUT_MS,
+    });
+  } catch {
+    ready = false;
+  }
+  const readyMs = ready
+    ? await page.evaluate(() => performance.getEntriesByName('hb:ready')[0]?.startTime ?? null)
+    : null;
+  return { context, page, problems, urls, from, ready, readyMs };
+}
+
+/** Waits until the server has been idle for QUIET_MS (at most 15 s more). */
+async function quiet(server) {
+  const until = performance.now() + 15_000;
+  for (;;) {
+    const last = server.served.at(-1)?.at ?? 0;
+    const idle = performance.now() - last;
+    if (idle >= QUIET_MS || performance.now() > until) return;
+    await sleep(QUIET_MS - idle);
+  }
+}
+
+function notReady(loaded) {
+  const why = loaded.problems.length ? ` Page errors: ${loaded.problems.slice(0, 5).join(' | ')}` : '';
+  return new AppError(
+    `dist/ app never set document.documentElement.dataset.ready = "true" within ${READY_TIMEOUT_MS / 1000} s ` +
+      `(the contract: set it and performance.mark('hb:ready') once the worker has loaded the model).${why}`,
+  );
+}
+
+/** Every dist/ file the first load fetched, with gzip -9 sizes, and anything else it asked for. */
+function transfer(server, loaded, origin) {
+  const requests = server.served.slice(loaded.from);
+  const counts = new Map();
+  for (const r of requests) if (r.status === 200 && r.file.startsWith(DIST)) counts.set(r.file, (counts.get(r.file) ?? 0) + 1);
+  const files = [...counts]
+    .map(([file, n]) => ({ file: file.slice(DIST.length + 1), ...sizes(file), requests: n }))
+    .sort((a, b) => b.gzip9_bytes - a.gzip9_bytes);
+  const total = files.reduce((sum, f) => sum + f.gzip9_bytes, 0);
+  // Requests that got no dist/ file: 404s, paths outside the app, other origins (which fail
+  // here, there being no network, but would cost a clinic a download).
+  const other = [
+    ...requests.filter((r) => r.status !== 200 || !r.file.startsWith(DIST)).map((r) => `${r.status} ${r.path}`),
+    ...[...loaded.urls].filter((u) => !u.startsWith(origin) && !/^(data|blob):/.test(u)),
+  ];
+  return {
+    total_gzip9_bytes: total,
+    total_bytes: files.reduce((sum, f) => sum + f.bytes, 0),
+    target_bytes: TARGET_BYTES,
+    within_target: total <= TARGET_BYTES,
+    complete: loaded.ready,
+    files,
+    ...(other.length ? { other_requests: [...new Set(other)] } : {}),
+  };
+}
+
+/** The first recording of training-a lasting ≥ 30 s, cut to 30 s; else a synthetic one. */
+function recording(dir) {
+  const folder = join(DATA, 'training-a');
+  if (existsSync(folder)) {
+    for (const name of readdirSync(folder).filter((f) => f.endsWith('.flac')).sort().slice(0, 50)) {
+      const flac = join(folder, name);
+      try {
+        if (Number(execFileSync('soxi', ['-D', flac], { encoding: 'utf8' })) < RECORDING_SECONDS) continue;
+        const wav = join(dir, 'cut.wav');
+        execFileSync('sox', [flac, '-b', '16', wav, 'trim', '0', `${RECORDING_SECONDS}`]);
+        return {
+          bytes: readFileSync(wav),
+          description: `PhysioNet 2016 training-a/${name}, first ${RECORDING_SECONDS} s, 2000 Hz mono 16-bit WAV`,
+        };
+      } catch (err) {
+        log(`cannot cut ${flac} (${err.message.split('\n')[0]}); using a synthetic recording`);
+        break;
+      }
+    }
+  }
+  return { bytes: syntheticWav(), description: `synthetic ${RECORDING_SECONDS} s heartbeat, 2000 Hz mono 16-bit WAV` };
+}
+
+/** 30 s at 2 kHz, 72 bpm: S1 and S2 as short 60 Hz / 90 Hz bursts over faint noise. */
+function syntheticWav() {
+  const rate = 2000;
+  const n = rate * RECORDING_SECONDS;
+  const pcm = Buffer.alloc(44 + 2 * n);
+  let seed = 12345;
+  const beat = 60 / 72;
+  for (let i = 0; i < n; i++) {
+    const t = i / rate;
+    const phase = t % beat;
+    let x = 0;
+    for (const [at, f, a] of [[0, 60, 0.5], [0.3, 90, 0.3]]) {
+      const u = (phase - at) / 0.06;
+      if (u >= 0 && u < 1) x += a * Math.sin(Math.PI * u) ** 2 * Math.sin(2 * Math.PI * f * (phase - at));
+    }
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    x += 0.01 * (seed / 0x7fffffff - 0.5);
+    pcm.writeInt16LE(Math.round(Math.max(-1, Math.min(1, x)) * 32767), 44 + 2 * i);
+  }
+  pcm.write('RIFF', 0);
+  pcm.writeUInt32LE(36 + 2 * n, 4);
+  pcm.write('WAVEfmt ', 8);
+  pcm.writeUInt32LE(16, 16);
+  pcm.writeUInt16LE(1, 20); // PCM
+  pcm.writeUInt16LE(1, 22); // mono
+  pcm.writeUInt32LE(rate, 24);
+  pcm.writeUInt32LE(rate * 2, 28);
+  pcm.writeUInt16LE(2, 32);
+  pcm.writeUInt16LE(16, 34);
+  pcm.write('data', 36);
+  pcm.writeUInt32LE(2 * n, 40);
+  return pcm;
+}
+
+/** Selects the recording FILES times under distinct names; returns each row's data-ms. */
+async function fileToResult(page, wav) {
+  if ((await page.locator('input#file-input[type="file"]').count()) !== 1) {
+    throw new AppError('dist/ app has no <input type="file" id="file-input">');
+  }
+  const appMs = [];
+  const observedMs = [];
+  for (let i = 1; i <= FILES; i++) {
+    const name = `bench-30s-${i}.wav`;
+    const selector = `[data-testid="job"][data-name="${name}"]`;
+    const start = performance.now();
+    await page.setInputFiles('#file-input', { name, mimeType: 'audio/wav', buffer: wav });
+    try {
+      await page.waitForFunction(
+        (sel) => ['done', 'error'].includes(document.querySelector(sel)?.dataset.status),
+        selector,
+        { timeout: RESULT_TIMEOUT_MS },
+      );
+    } catch {
+      const status = await page.evaluate((sel) => document.querySelector(sel)?.dataset.status ?? null, selector);
+      throw new AppError(
+        status === null
+          ? `dist/ app showed no ${selector} row within ${RESULT_TIMEOUT_MS / 1000} s of selecting ${name}`
+          : `dist/ app's row for ${name} stayed data-status="${status}" for ${RESULT_TIMEOUT_MS / 1000} s`,
+      );
+    }
+    observedMs.push(performance.now() - start);
+    const row = await page.evaluate((sel) => {
+      const el = document.querySelector(sel);
+      return { status: el.dataset.status, ms: el.dataset.ms, text: el.textContent.trim().slice(0, 200) };
+    }, selector);
+    if (row.status === 'error') throw new AppError(`dist/ app could not analyse ${name}: data-status="error" (${row.text})`);
+    const ms = Number(row.ms);
+    if (row.ms === undefined || !Number.isFinite(ms)) {
+      throw new AppError(`dist/ app's done row for ${name} has no numeric data-ms (got ${JSON.stringify(row.ms)})`);
+    }
+    appMs.push(ms);
+  }
+  return { appMs, observedMs };
+}
+
+/** Returns { section, error }; the section keeps whatever was measured before an error. */
+export async function benchApp(browser, server) {
+  const section = { dist: DIST, served_at: APP_PATH };
+  if (!existsSync(join(DIST, 'index.html'))) {
+    return { section, error: `${DIST}/index.html is missing: run \`trunk build --release\` or set HEARTBEAT_DIST` };
+  }
+  section.dist_wasm = readdirSync(DIST)
+    .filter((f) => f.endsWith('.wasm'))
+    .map((f) => ({ file: f, ...sizes(join(DIST, f)) }));
+  const appUrl = `${server.origin}${APP_PATH}`;
+  const dir = mkdtempSync(join(tmpdir(), 'heartbeat-bench-'));
+  try {
+    // (c) + first (a): a fresh context, whose every fetch until the network is quiet counts.
+    log(`app: first load of ${appUrl} (fresh context), transfer sizes`);
+    let loaded = await load(browser, server, appUrl);
+    await quiet(server);
+    section.first_load_transfer = transfer(server, loaded, server.origin);
+    await loaded.context.close();
+    if (!loaded.ready) throw notReady(loaded);
+
+    // (a) time to interactive: the app's hb:ready mark, one fresh context (empty cache) per load.
+    const readyMs = [];
+    for (let i = 0; ; i++) {
+      if (loaded.readyMs === null) {
+        throw new AppError(
+          "dist/ app set data-ready but performance.getEntriesByName('hb:ready') is empty: call performance.mark('hb:ready')",
+        );
+      }
+      readyMs.push(loaded.readyMs);
+      if (i + 1 === LOADS) break;
+      loaded = await load(browser, server, appUrl);
+      await loaded.context.close();
+      if (!loaded.ready) throw notReady(loaded);
+    }
+    section.time_to_interactive = { ...stats(readyMs), fresh_context_each: true, mark: 'hb:ready' };
+    log(`app: time to interactive ${section.time_to_interactive.median_ms} ms (median of ${LOADS})`);
+
+    // (b) file selected → result shown, as the app measures it (data-ms).
+    const wav = recording(dir);
+    log(`app: ${FILES} × ${wav.description}`);
+    loaded = await load(browser, server, appUrl);
+    try {
+      if (!loaded.ready) throw notReady(loaded);
+      const { appMs, observedMs } = await fileToResult(loaded.page, wav.bytes);
+      section.file_to_result_30s = {
+        ...stats(appMs),
+        target_ms: TARGET_MS,
+        within_target: stats(appMs).median_ms <= TARGET_MS,
+        runs_ms: appMs.map((ms) => Math.round(ms * 1000) / 1000),
+        recording: wav.description,
+        wav_bytes: wav.bytes.length,
+        // The driver's own view (setInputFiles → done seen, polled per frame): a sanity check on
+        // data-ms, including Playwright's overhead.
+        driver_observed: stats(observedMs),
+      };
+      log(`app: file → result ${section.file_to_result_30s.median_ms} ms (median of ${FILES})`);
+    } finally {
+      await loaded.context.close();
+    }
+    return { section, error: null };
+  } catch (err) {
+    return { section, error: err instanceof AppError ? err.message : `app benchmark failed: ${err.stack ?? err}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
