@@ -30,11 +30,14 @@ pub fn resample(samples: &[f32], from: u32, to: u32) -> Result<Vec<f32>> {
         out.extend_from_slice(&chunk[0]);
         pos += n;
     }
-    // The tail, then zeros until the delayed output has caught up with the input's end.
-    let tail = rs
-        .process_partial(Some(&[&samples[pos..]]), None)
-        .map_err(|e| model_err(&e))?;
-    out.extend_from_slice(&tail[0]);
+    // The tail (rubato rejects an empty one: the input may fill its last chunk exactly), then
+    // zeros until the delayed output has caught up with the input's end.
+    if pos < samples.len() {
+        let tail = rs
+            .process_partial(Some(&[&samples[pos..]]), None)
+            .map_err(|e| model_err(&e))?;
+        out.extend_from_slice(&tail[0]);
+    }
     while out.len() < expected + delay {
         let flushed = rs
             .process_partial::<&[f32]>(None, None)
@@ -62,6 +65,17 @@ mod tests {
 
     fn rms(x: &[f32]) -> f32 {
         (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt()
+    }
+
+    #[test]
+    fn inputs_that_fill_their_last_chunk_exactly_are_resampled() {
+        // 44.1 kHz → 2 kHz takes 1024-frame chunks; an MP3 decoded to a multiple of that failed.
+        for len in [CHUNK, 4 * CHUNK] {
+            let x = tone(100.0, 44_100, len as f32 / 44_100.0);
+            assert_eq!(x.len(), len);
+            let out = resample(&x, 44_100, 2000).expect("resample");
+            assert_eq!(out.len(), (len as f64 * 2000.0 / 44_100.0).round() as usize);
+        }
     }
 
     #[test]
