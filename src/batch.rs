@@ -218,10 +218,11 @@ pub(crate) mod tests {
         thread_local! {
             static ANALYZER: Analyzer = Analyzer::bundled().expect("bundled model");
         }
-        let wav = synth::wav(&synth::heartbeat(bpm, seconds, 2000), 2000);
+        let wav = heartbeat_core::audio::encode_wav(&synth::heartbeat(bpm, seconds, 2000), 2000);
         let mut a = ANALYZER
             .with(|an| analyze(an, Input::Encoded(wav), || 0.0))
-            .expect("analysis");
+            .expect("analysis")
+            .analysis;
         a.report.probability_abnormal = p;
         a.report.label = if p >= a.report.threshold {
             Label::Abnormal

@@ -148,7 +148,17 @@ pub fn object_url(file: &File) -> Option<String> {
     Url::create_object_url_with_blob(file).ok()
 }
 
-/// Releases a URL made by [`object_url`].
+/// A URL the page's `<audio>` can play a WAV file from (the worker's playable copy of a
+/// recording too slow for the browser to play).
+pub fn wav_url(bytes: &Uint8Array) -> Option<String> {
+    let options = BlobPropertyBag::new();
+    options.set_type("audio/wav");
+    let blob =
+        Blob::new_with_u8_array_sequence_and_options(&js_sys::Array::of1(bytes), &options).ok()?;
+    Url::create_object_url_with_blob(&blob).ok()
+}
+
+/// Releases a URL made by [`object_url`] or [`wav_url`].
 pub fn revoke_object_url(url: &str) {
     let _ = Url::revoke_object_url(url);
 }

@@ -41,7 +41,16 @@ pub enum EngineState {
     Failed(AppError),
 }
 
-type Waiting = oneshot::Sender<Result<Analysis, AppError>>;
+/// A finished analysis as the page receives it.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The analysis.
+    pub analysis: Analysis,
+    /// A WAV the browser can play, when it cannot play the original (rate below 8 kHz).
+    pub playback: Option<Uint8Array>,
+}
+
+type Waiting = oneshot::Sender<Result<Outcome, AppError>>;
 type Handler = Closure<dyn Fn(JsValue)>;
 
 /// A running analysis worker (a cheap handle: clones share it).
@@ -84,7 +93,7 @@ impl Engine {
     }
 
     /// Analyses one recording in the worker.
-    pub async fn analyze(&self, input: Input) -> Result<Analysis, AppError> {
+    pub async fn analyze(&self, input: Input) -> Result<Outcome, AppError> {
         if let Some(e) = self.inner.failed.borrow().clone() {
             return Err(e);
         }
@@ -144,7 +153,7 @@ fn post(inner: &Inner, message: &Object, transfer: &Array) {
     }
 }
 
-fn settle(inner: &Inner, id: u32, result: Result<Analysis, AppError>) {
+fn settle(inner: &Inner, id: u32, result: Result<Outcome, AppError>) {
     if let Some(tx) = inner.waiting.borrow_mut().remove(&id) {
         let _ = tx.send(result);
     }
@@ -180,6 +189,13 @@ fn spawn(inner: &Rc<Inner>) {
 }
 
 fn receive(inner: &Rc<Inner>, data: &JsValue) {
+    // The playable copy is bytes, not JSON: take it off before reading the rest.
+    let playback = Reflect::get(data, &"playback".into())
+        .ok()
+        .and_then(|v| v.dyn_into::<Uint8Array>().ok());
+    if playback.is_some() {
+        let _ = Reflect::delete_property(data.unchecked_ref::<Object>(), &"playback".into());
+    }
     let reply = JSON::stringify(data)
         .ok()
         .and_then(|json| json.as_string())
@@ -199,7 +215,14 @@ fn receive(inner: &Rc<Inner>, data: &JsValue) {
                 post(inner, &message, &transfer);
             }
         }
-        Some(Reply::Result { id, analysis }) => settle(inner, id, Ok(*analysis)),
+        Some(Reply::Result { id, analysis }) => settle(
+            inner,
+            id,
+            Ok(Outcome {
+                analysis: *analysis,
+                playback,
+            }),
+        ),
         Some(Reply::Error { id, message }) => settle(inner, id, Err(AppError::Analysis(message))),
         Some(Reply::Fatal { message }) => fail(inner, AppError::Engine(message)),
         None => {} // Not a reply of ours; nothing is waiting for it.

@@ -59,8 +59,10 @@ fn seeded_history() -> History {
     let analyzer = Analyzer::bundled().expect("bundled model");
     let mut history = History::default();
     for (i, bpm) in [60.0, 90.0].into_iter().enumerate() {
-        let wav = synth::wav(&synth::heartbeat(bpm, 8.0, 2000), 2000);
-        let analysis = analyze(&analyzer, Input::Encoded(wav), || 0.0).expect("analysis");
+        let wav = heartbeat_core::audio::encode_wav(&synth::heartbeat(bpm, 8.0, 2000), 2000);
+        let analysis = analyze(&analyzer, Input::Encoded(wav), || 0.0)
+            .expect("analysis")
+            .analysis;
         history.add(Entry {
             id: format!("seed-{i}"),
             file: format!("seed-{i}.wav"),

@@ -53,14 +53,17 @@ fn stats(mut times: Vec<f64>) -> Value {
 /// One recording through each stage: WAV decode, front end (resample, filter, log-mel, rhythm,
 /// quality), model, and the whole path the app's worker runs (including the chart data).
 fn case(analyzer: &Analyzer, sample_rate: u32) -> Value {
-    let wav = synth::wav(&synth::heartbeat(72.0, SECONDS, sample_rate), sample_rate);
+    let wav = heartbeat_core::audio::encode_wav(
+        &synth::heartbeat(72.0, SECONDS, sample_rate),
+        sample_rate,
+    );
     let front: &FrontEnd = analyzer.front_end();
     let (decode, audio) = time(|| front.decode(&wav).expect("synthetic WAV decodes"));
     let (prepare, prepared) = time(|| front.prepare(&audio).expect("synthetic audio prepares"));
     let (score, _) = time(|| analyzer.score(&prepared).expect("model runs"));
     let (total, analysis) =
         time(|| analyze(analyzer, Input::Encoded(wav.clone()), now_ms).expect("analysis"));
-    let report = analysis.report;
+    let report = analysis.analysis.report;
     json!({
         "recording": format!("{SECONDS:.0} s synthetic heartbeat, {sample_rate} Hz mono 16-bit WAV"),
         "wav_bytes": wav.len(),

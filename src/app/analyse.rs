@@ -109,11 +109,15 @@ async fn process(state: AppState, id: u32, file: File, picked_at: f64) {
         engine.analyze(input).await
     }
     .await;
-    let analysis = match outcome {
-        Ok(analysis) => Arc::new(analysis),
+    let (analysis, playback) = match outcome {
+        Ok(outcome) => (Arc::new(outcome.analysis), outcome.playback),
         Err(e) => return set_status(state, id, Status::Failed(e)),
     };
-    if let Some(url) = browser::object_url(&file) {
+    let url = match playback {
+        Some(wav) => browser::wav_url(&wav),
+        None => browser::object_url(&file),
+    };
+    if let Some(url) = url {
         state.audio.update_value(|urls| {
             urls.insert(id, url);
         });

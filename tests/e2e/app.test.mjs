@@ -220,7 +220,12 @@ describe('the app', () => {
     for (const [w, css] of sizes) assert.ok(Math.abs(w - css) <= 1, `${w} vs ${css}`);
     // Seeking the player places the cursor on the waveform, proportionally to the time.
     await result.locator('audio').evaluate(async (audio) => {
-      await new Promise((ok) => (audio.readyState >= 1 ? ok() : audio.addEventListener('loadedmetadata', ok, { once: true })));
+      await new Promise((ok, fail) => {
+        if (audio.readyState >= 1) return ok();
+        audio.addEventListener('loadedmetadata', ok, { once: true });
+        audio.addEventListener('error', () => fail(new Error(`the recording cannot be played (code ${audio.error?.code})`)), { once: true });
+        setTimeout(() => fail(new Error('no audio metadata within 10 s')), 10_000);
+      });
       audio.currentTime = audio.duration / 2;
     });
     const cursor = result.locator('.cursor');

@@ -11,12 +11,16 @@
 //! Worker → page: a [`Reply`] as a plain object, fields named as in its JSON:
 //! ```text
 //! { type: "ready",  model: { name, version, trained }, model_load_ms }      // once, when the model is loaded
-//! { type: "result", id, analysis: { report, visual, worker_ms } }
+//! { type: "result", id, analysis: { report, visual, worker_ms }, playback?: Uint8Array }
 //! { type: "error",  id, message }                                           // this recording only
 //! { type: "fatal",  message }                                               // nothing can be analysed
 //! ```
-//! Requests are answered one at a time, in the order they arrive.
+//! Requests are answered one at a time, in the order they arrive. `playback`, present only for
+//! recordings below [`PLAYBACK_RATE`] (the data set's 2 kHz files), is a WAV the browser can play:
+//! browsers refuse to play audio that slow.
 
+use heartbeat_core::audio::encode_wav;
+use heartbeat_core::dsp::resample::resample;
 use heartbeat_core::report::ModelInfo;
 use heartbeat_core::{Analyzer, Audio, Error, Report, Visual};
 use serde::{Deserialize, Serialize};
@@ -44,6 +48,19 @@ pub struct Analysis {
     pub visual: Visual,
     /// Milliseconds the worker spent: decoding (for WAV), features, model.
     pub worker_ms: f64,
+}
+
+/// Recordings below this rate are resampled to it for playback: Chromium plays nothing below
+/// 3 kHz, and every browser plays 8 kHz.
+pub const PLAYBACK_RATE: u32 = 8000;
+
+/// An analysis, and the recording as a WAV the browser can play when it cannot play the original.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysed {
+    /// What the page shows.
+    pub analysis: Analysis,
+    /// A playable WAV, only for recordings below [`PLAYBACK_RATE`].
+    pub playback: Option<Vec<u8>>,
 }
 
 /// What the worker says.
@@ -83,7 +100,7 @@ pub fn analyze(
     analyzer: &Analyzer,
     input: Input,
     clock: impl Fn() -> f64,
-) -> Result<Analysis, Error> {
+) -> Result<Analysed, Error> {
     let start = clock();
     let front = analyzer.front_end();
     let audio = match input {
@@ -95,11 +112,18 @@ pub fn analyze(
     };
     let prepared = front.prepare(&audio)?;
     let report = analyzer.score(&prepared)?;
-    Ok(Analysis {
+    let analysis = Analysis {
         visual: Visual::new(&prepared),
         report,
         worker_ms: clock() - start,
-    })
+    };
+    let playback = if audio.sample_rate() < PLAYBACK_RATE {
+        let samples = resample(audio.samples(), audio.sample_rate(), PLAYBACK_RATE)?;
+        Some(encode_wav(&samples, PLAYBACK_RATE))
+    } else {
+        None
+    };
+    Ok(Analysed { analysis, playback })
 }
 
 #[cfg(test)]
@@ -121,8 +145,10 @@ mod tests {
     fn wav_bytes_and_decoded_samples_get_the_same_report() {
         let analyzer = analyzer();
         let signal = synth::heartbeat(72.0, 12.0, 2000);
-        let wav = synth::wav(&signal, 2000);
-        let from_wav = analyze(&analyzer, Input::Encoded(wav.clone()), || 0.0).expect("WAV");
+        let wav = heartbeat_core::audio::encode_wav(&signal, 2000);
+        let from_wav = analyze(&analyzer, Input::Encoded(wav.clone()), || 0.0)
+            .expect("WAV")
+            .analysis;
         // What Web Audio hands over for the same file: the 16-bit samples as floats.
         let decoded = analyzer.front_end().decode(&wav).expect("decodes");
         let from_pcm = analyze(
@@ -133,7 +159,8 @@ mod tests {
             },
             || 0.0,
         )
-        .expect("PCM");
+        .expect("PCM")
+        .analysis;
         assert_eq!(from_wav.report, from_pcm.report);
         assert_eq!(from_wav.visual, from_pcm.visual);
         let bpm = from_wav.report.heart_rate_bpm.expect("a rhythm");
@@ -148,9 +175,28 @@ mod tests {
             ticks.set(ticks.get() + 5.0);
             ticks.get()
         };
-        let wav = synth::wav(&synth::heartbeat(60.0, 8.0, 4000), 4000);
-        let analysis = analyze(&analyzer(), Input::Encoded(wav), clock).expect("analysis");
-        assert_eq!(analysis.worker_ms, 5.0);
+        let wav = heartbeat_core::audio::encode_wav(&synth::heartbeat(60.0, 8.0, 4000), 4000);
+        let analysed = analyze(&analyzer(), Input::Encoded(wav), clock).expect("analysis");
+        assert_eq!(analysed.analysis.worker_ms, 5.0);
+    }
+
+    #[test]
+    fn slow_recordings_come_with_a_playable_copy() {
+        let analyzer = analyzer();
+        let slow = heartbeat_core::audio::encode_wav(&synth::heartbeat(72.0, 6.0, 2000), 2000);
+        let playback = analyze(&analyzer, Input::Encoded(slow), || 0.0)
+            .expect("2 kHz")
+            .playback
+            .expect("a playable copy");
+        let audio = analyzer.front_end().decode(&playback).expect("a valid WAV");
+        assert_eq!(audio.sample_rate(), PLAYBACK_RATE);
+        assert!((audio.duration_s() - 6.0).abs() < 1e-3);
+        let fast = Input::Samples {
+            samples: synth::heartbeat(72.0, 6.0, 8000),
+            sample_rate: 8000,
+        };
+        let analysed = analyze(&analyzer, fast, || 0.0).expect("8 kHz");
+        assert!(analysed.playback.is_none(), "the original plays as it is");
     }
 
     #[test]
@@ -180,8 +226,10 @@ mod tests {
 
     #[test]
     fn replies_round_trip_through_json_with_their_documented_names() {
-        let wav = synth::wav(&synth::heartbeat(72.0, 6.0, 2000), 2000);
-        let analysis = analyze(&analyzer(), Input::Encoded(wav), || 0.0).expect("analysis");
+        let wav = heartbeat_core::audio::encode_wav(&synth::heartbeat(72.0, 6.0, 2000), 2000);
+        let analysis = analyze(&analyzer(), Input::Encoded(wav), || 0.0)
+            .expect("analysis")
+            .analysis;
         let reply = Reply::Result {
             id: 7,
             analysis: Box::new(analysis),

@@ -33,8 +33,8 @@ pub fn start() {
     };
     let reply_to = scope.clone();
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-        if let Some(reply) = answer(&analyzer, &event.data()) {
-            post(&reply_to, &reply);
+        if let Some((reply, playback)) = answer(&analyzer, &event.data()) {
+            post_with(&reply_to, &reply, playback);
         }
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -43,25 +43,26 @@ pub fn start() {
     post(&scope, &ready);
 }
 
-/// The reply to one message, or `None` for a message without a numeric id (nobody to answer).
-fn answer(analyzer: &Analyzer, message: &JsValue) -> Option<Reply> {
+/// The reply to one message with its playable copy of the recording, if any; `None` for a
+/// message without a numeric id (nobody to answer).
+fn answer(analyzer: &Analyzer, message: &JsValue) -> Option<(Reply, Option<Vec<u8>>)> {
     let id = field(message, "id")
         .as_f64()
         .filter(|id| id.fract() == 0.0 && *id >= 0.0)? as u32;
-    let reply = match input(message) {
+    let error = |message| (Reply::Error { id, message }, None);
+    Some(match input(message) {
         Ok(input) => match protocol::analyze(analyzer, input, now) {
-            Ok(analysis) => Reply::Result {
-                id,
-                analysis: Box::new(analysis),
-            },
-            Err(e) => Reply::Error {
-                id,
-                message: e.to_string(),
-            },
+            Ok(analysed) => (
+                Reply::Result {
+                    id,
+                    analysis: Box::new(analysed.analysis),
+                },
+                analysed.playback,
+            ),
+            Err(e) => error(e.to_string()),
         },
-        Err(message) => Reply::Error { id, message },
-    };
-    Some(reply)
+        Err(message) => error(message),
+    })
 }
 
 /// Reads the recording out of an `analyze` message, or says what is wrong with the message.
@@ -99,6 +100,11 @@ fn field(object: &JsValue, name: &str) -> JsValue {
 /// Posts a reply as a plain object (serde's JSON, parsed by the browser): the page and a portal
 /// read ordinary fields, with no Rust-specific encoding.
 fn post(scope: &DedicatedWorkerGlobalScope, reply: &Reply) {
+    post_with(scope, reply, None);
+}
+
+/// Posts a reply, with `playback` as a `Uint8Array` field whose buffer is transferred.
+fn post_with(scope: &DedicatedWorkerGlobalScope, reply: &Reply, playback: Option<Vec<u8>>) {
     let value = serde_json::to_string(reply)
         .map_err(|e| JsValue::from_str(&e.to_string()))
         .and_then(|json| JSON::parse(&json));
@@ -110,8 +116,14 @@ fn post(scope: &DedicatedWorkerGlobalScope, reply: &Reply) {
         let _ = Reflect::set(&fatal, &"message".into(), &message.into());
         fatal.into()
     });
-    // Posting a plain object cannot fail: it holds no transferables or functions.
-    let _ = scope.post_message(&value);
+    let transfer = js_sys::Array::new();
+    if let Some(wav) = playback {
+        let bytes = Uint8Array::from(wav.as_slice());
+        transfer.push(&bytes.buffer());
+        let _ = Reflect::set(&value, &"playback".into(), &bytes);
+    }
+    // Posting a plain object and its own buffers cannot fail.
+    let _ = scope.post_message_with_transfer(&value, &transfer);
 }
 
 fn now() -> f64 {

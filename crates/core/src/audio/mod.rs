@@ -6,7 +6,7 @@
 mod codecs;
 mod wav;
 
-pub use wav::looks_like_wav;
+pub use wav::{encode as encode_wav, looks_like_wav};
 
 /// FLAC's magic at the start of the file: formats the core decodes in the browser as well.
 pub fn looks_like_flac(bytes: &[u8]) -> bool {
