@@ -64,6 +64,21 @@ pub enum Error {
     /// The model file or its card could not be used.
     #[error("the model could not be used: {0}")]
     Model(String),
+    /// The model needs ONNX operators the runtime leaves out (to keep the browser build small).
+    #[error(
+        "the model could not be used: it needs ONNX operators HeartBeat's runtime does not \
+         include: {}. HeartBeat runs CNNs made of {}: export the model with \
+         training/export.py, which keeps to these, or add the missing operators to \
+         crates/core/src/model/ops.rs",
+        .missing.join(", "),
+        .supported.join(", ")
+    )]
+    UnsupportedOperators {
+        /// The operators the model uses that the runtime lacks, sorted.
+        missing: Vec<String>,
+        /// The operators the runtime has, sorted.
+        supported: Vec<&'static str>,
+    },
     /// A feature configuration that cannot work (for example a window longer than the FFT).
     #[error("invalid feature configuration: {0}")]
     Config(String),

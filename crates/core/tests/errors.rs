@@ -175,6 +175,54 @@ fn unusable_model_or_card() {
     assert_says(&err, &["the model could not be used", "model card"]);
 }
 
+/// A model from `tests/fixtures/operators/` (see its `generate.py`).
+fn operator_fixture(name: &str) -> Vec<u8> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/operators")
+        .join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn model_with_operators_the_runtime_leaves_out() {
+    let card = ModelCard::from_json(heartbeat_core::bundled::CARD).expect("bundled card");
+    let err = Analyzer::new(
+        &operator_fixture("lstm-and-softmax.onnx"),
+        card,
+        Limits::default(),
+    )
+    .expect_err("LSTM is not in the runtime");
+    assert!(
+        matches!(&err, Error::UnsupportedOperators { missing, .. } if missing == &["LSTM", "Softmax"]),
+        "{err:?}"
+    );
+    assert_says(
+        &err,
+        &[
+            "the model could not be used",
+            "does not include: LSTM, Softmax.",
+            "Conv",
+            "training/export.py",
+        ],
+    );
+}
+
+#[test]
+fn model_asking_for_max_pool_indices() {
+    let card = ModelCard::from_json(heartbeat_core::bundled::CARD).expect("bundled card");
+    let err = Analyzer::new(
+        &operator_fixture("max-pool-with-indices.onnx"),
+        card,
+        Limits::default(),
+    )
+    .expect_err("MaxPool indices are not supported");
+    assert!(matches!(err, Error::Model(_)), "{err:?}");
+    assert_says(
+        &err,
+        &["the model could not be used", "MaxPool", "return_indices"],
+    );
+}
+
 #[test]
 fn impossible_feature_configuration() {
     let err = FrontEnd::new(
