@@ -3,6 +3,7 @@
 HEARTBEAT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # wasm-opt 132 from npm must win over any other wasm-opt (Debian's 108 breaks the app).
 export PATH="$HEARTBEAT_ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-export CARGO_TARGET_DIR="$HEARTBEAT_ROOT/target"
+# Builds are cached under target/ unless the caller chose another directory.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HEARTBEAT_ROOT/target}"
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"

@@ -208,7 +208,8 @@ pub(crate) mod tests {
     use super::*;
     use heartbeat_core::synth;
     use heartbeat_core::Analyzer;
-    use heartbeat_worker::protocol::{analyze, Input};
+    use heartbeat_worker::analysis::analyze;
+    use heartbeat_worker::protocol::Input;
 
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;

@@ -8,7 +8,8 @@
 use heartbeat_core::model::Model;
 use heartbeat_core::synth;
 use heartbeat_core::{bundled, Analyzer, FrontEnd, ModelCard};
-use heartbeat_worker::protocol::{analyze, Input};
+use heartbeat_worker::analysis::analyze;
+use heartbeat_worker::protocol::Input;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};

@@ -3,9 +3,13 @@
 //!
 //! [`protocol`] is the message contract, plain Rust and tested natively; the page's UI and (later)
 //! a telemedicine portal talking to the app through `postMessage` use the same messages.
-//! [`service`] is the thin wasm glue that receives and answers them.
+//! [`analysis`] is the work itself; [`service`] is the thin wasm glue that receives the messages
+//! and answers them. Both need the `engine` feature (the model runtime); the page uses the
+//! protocol's types without it.
 
+#[cfg(feature = "engine")]
+pub mod analysis;
 pub mod protocol;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "engine"))]
 pub mod service;

@@ -7,7 +7,8 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::protocol::{self, Input, Reply};
+use crate::analysis;
+use crate::protocol::{Input, Reply};
 
 /// Loads the model and starts answering messages. Runs once, when the worker starts.
 pub fn start() {
@@ -51,7 +52,7 @@ fn answer(analyzer: &Analyzer, message: &JsValue) -> Option<(Reply, Option<Vec<u
         .filter(|id| id.fract() == 0.0 && *id >= 0.0)? as u32;
     let error = |message| (Reply::Error { id, message }, None);
     Some(match input(message) {
-        Ok(input) => match protocol::analyze(analyzer, input, now) {
+        Ok(input) => match analysis::analyze(analyzer, input, now) {
             Ok(analysed) => (
                 Reply::Result {
                     id,
