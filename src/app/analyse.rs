@@ -273,6 +273,8 @@ fn JobRow(job: Job) -> impl IntoView {
     let id = job.id;
     let selected = move || state.selected.get() == Some(id);
     let ms = job.total_ms.map(|ms| format!("{ms:.1}"));
+    // The worker's share of data-ms, so a benchmark can tell the analysis from the page's work.
+    let worker_ms = job.analysis().map(|a| format!("{:.1}", a.worker_ms));
     let label = job.analysis().map(|a| a.report.label.as_str());
     let cells = match &job.status {
         Status::Queued => view! { <td colspan="5" class="pending">"Queued"</td> }.into_any(),
@@ -295,7 +297,7 @@ fn JobRow(job: Job) -> impl IntoView {
         }
     };
     view! {
-        <tr data-testid="job" data-name=job.name.clone() data-status=job.status.as_str() data-ms=ms data-label=label
+        <tr data-testid="job" data-name=job.name.clone() data-status=job.status.as_str() data-ms=ms data-worker-ms=worker_ms data-label=label
             class:selected=selected>
             <th scope="row">
                 <button type="button" class="link" aria-pressed=move || selected().to_string()
