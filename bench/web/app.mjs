@@ -159,6 +159,15 @@ function syntheticWav() {
   return pcm;
 }
 
+/** The number in a done row's `attribute` (its `value`, undefined when absent), or an error. */
+function numeric(name, attribute, value) {
+  const n = Number(value);
+  if (value === undefined || !Number.isFinite(n)) {
+    throw new AppError(`dist/ app's done row for ${name} has no numeric ${attribute} (got ${JSON.stringify(value)})`);
+  }
+  return n;
+}
+
 /** Selects the recording FILES times under distinct names; returns each row's data-ms and
  * data-worker-ms. */
 async function fileToResult(page, wav) {
@@ -203,16 +212,8 @@ async function fileToResult(page, wav) {
       };
     }, selector);
     if (row.status === 'error') throw new AppError(`dist/ app could not analyse ${name}: data-status="error" (${row.text})`);
-    const ms = Number(row.ms);
-    if (row.ms === undefined || !Number.isFinite(ms)) {
-      throw new AppError(`dist/ app's done row for ${name} has no numeric data-ms (got ${JSON.stringify(row.ms)})`);
-    }
-    appMs.push(ms);
-    const worker = Number(row.workerMs);
-    if (row.workerMs === undefined || !Number.isFinite(worker)) {
-      throw new AppError(`dist/ app's done row for ${name} has no numeric data-worker-ms (got ${JSON.stringify(row.workerMs)})`);
-    }
-    workerMs.push(worker);
+    appMs.push(numeric(name, 'data-ms', row.ms));
+    workerMs.push(numeric(name, 'data-worker-ms', row.workerMs));
   }
   return { appMs, workerMs, observedMs };
 }
