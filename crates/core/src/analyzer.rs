@@ -65,7 +65,7 @@ impl Analyzer {
             cfg.window_hop_frames,
         );
         let batch = windows::batch(&prepared.features, &starts, cfg.window_frames);
-        let probabilities = self.model.predict(batch)?;
+        let probabilities = self.model.predict(&batch)?;
         let probability_abnormal = self.card.aggregation.combine(&probabilities);
         let frame_s = 1.0 / cfg.frame_rate();
         let windows = starts

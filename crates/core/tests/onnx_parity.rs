@@ -45,7 +45,7 @@ fn tract_matches_pytorch_on_stored_windows() {
     );
     let model =
         Model::from_onnx(heartbeat_core::bundled::ONNX, shape[2], shape[3]).expect("model loads");
-    let got = model.predict(floats(&input["data"])).expect("model runs");
+    let got = model.predict(&floats(&input["data"])).expect("model runs");
     let want = floats(&expected["p_abnormal"]);
     let tolerance = expected["tolerance"].as_f64().expect("tolerance") as f32;
     assert_eq!(got.len(), want.len());

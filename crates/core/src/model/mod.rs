@@ -1,7 +1,14 @@
-//! The CNN, run by `tract-onnx`: loaded from bytes (no file system in the browser), shape fixed
-//! but for a symbolic batch, optimised once and reused for every recording.
+//! The CNN, run by `tract-onnx`: loaded from bytes (no file system in the browser), planned
+//! once for one window and reused for every window of every recording.
+//!
+//! One window at a time, because tract lowers a convolution best when it knows every dimension
+//! of its input, and some lowerings (lazy im2col, which gathers patches inside the matrix
+//! product instead of writing them all out first) take a single image only. With a symbolic
+//! batch the browser spent 37 ms on a 30 s recording's 14 windows; one by one, 29 ms
+//! (bench/web `model_profile`).
 
 mod ops;
+mod pool;
 #[cfg(test)]
 mod tests;
 
@@ -11,7 +18,7 @@ use crate::error::{Error, Result};
 
 type Plan = std::sync::Arc<TypedRunnableModel>;
 
-/// A loaded, optimised model taking `[N, 1, n_mels, frames]` and giving P(abnormal) per window.
+/// A loaded, optimised model giving P(abnormal) for each `[1, n_mels, frames]` window.
 pub struct Model {
     plan: Plan,
     n_mels: usize,
@@ -37,14 +44,18 @@ impl Model {
         Self::plan(ops::read(bytes)?, n_mels, frames)
     }
 
-    /// Fixes the input shape of a parsed model, optimises it and makes the plan. Apart from
-    /// [`Self::from_onnx`] so the tests can plan a model parsed with tract-onnx's full operator
-    /// register exactly the same way.
+    /// Parses an ONNX model with the operators HeartBeat knows (and its own 2×2 max pool), as
+    /// [`Self::from_onnx`] does, for benchmarks that plan it other ways.
+    pub fn parse(bytes: &[u8]) -> Result<InferenceModel> {
+        ops::read(bytes)
+    }
+
+    /// Fixes the input shape of a parsed model to one window, optimises it and makes the plan.
+    /// Apart from [`Self::from_onnx`] so the tests can plan a model parsed with tract-onnx's
+    /// full operator register exactly the same way.
     fn plan(mut model: InferenceModel, n_mels: usize, frames: usize) -> Result<Self> {
-        let batch = model.symbols.sym("N");
-        let shape: TVec<TDim> = tvec![batch.into(), 1.into(), n_mels.into(), frames.into()];
         model
-            .set_input_fact(0, f32::fact(shape).into())
+            .set_input_fact(0, f32::fact([1, 1, n_mels, frames]).into())
             .map_err(model_err)?;
         let plan = model
             .into_optimized()
@@ -58,9 +69,8 @@ impl Model {
         })
     }
 
-    /// P(abnormal) for each window of a `[n, 1, n_mels, frames]` batch. Takes the batch by value:
-    /// it becomes the input tensor without a copy.
-    pub fn predict(&self, batch: Vec<f32>) -> Result<Vec<f32>> {
+    /// P(abnormal) for each window of a `[n, 1, n_mels, frames]` batch.
+    pub fn predict(&self, batch: &[f32]) -> Result<Vec<f32>> {
         let per = self.n_mels * self.frames;
         if per == 0 || !batch.len().is_multiple_of(per) {
             return Err(Error::Model(format!(
@@ -68,20 +78,23 @@ impl Model {
                 batch.len()
             )));
         }
-        let n = batch.len() / per;
-        let input = tract_ndarray::Array4::from_shape_vec((n, 1, self.n_mels, self.frames), batch)
-            .map_err(model_err)?;
-        let out = self
-            .plan
-            .run(tvec!(input.into_tensor().into()))
-            .map_err(model_err)?;
+        batch
+            .chunks_exact(per)
+            .map(|window| self.predict_one(window))
+            .collect()
+    }
+
+    fn predict_one(&self, window: &[f32]) -> Result<f32> {
+        let input =
+            Tensor::from_shape(&[1, 1, self.n_mels, self.frames], window).map_err(model_err)?;
+        let out = self.plan.run(tvec!(input.into())).map_err(model_err)?;
         let p = out[0].to_plain_array_view::<f32>().map_err(model_err)?;
-        if p.len() != n {
-            return Err(Error::Model(format!(
-                "model gave {} outputs for {n} windows",
+        match p.as_slice() {
+            Some(&[p]) => Ok(p),
+            _ => Err(Error::Model(format!(
+                "model gave {} outputs for one window",
                 p.len()
-            )));
+            ))),
         }
-        Ok(p.iter().copied().collect())
     }
 }

@@ -21,6 +21,7 @@ use tract_onnx::tract_hir::ops::nn::DataFormat;
 use tract_onnx::tract_hir::tract_core::ops::change_axes::AxisOp;
 use tract_onnx::tract_hir::tract_core::ops::einsum::EinSum;
 
+use super::pool::{HalvingMaxPool, PoolAttributes};
 use crate::error::{Error, Result};
 
 /// What a builder makes of one ONNX node: the operator, and the outer-scope names it closes on
@@ -167,6 +168,23 @@ fn max_pool(_: &ParsingContext, node: &NodeProto) -> TractResult<Built> {
             "MaxPool's second output (the indices of the maxima) is not supported: export the \
              pooling without return_indices"
         );
+    }
+    let (kernel, strides, pads, dilations) = (
+        node.get_attr_tvec::<usize>("kernel_shape")?,
+        node.get_attr_opt_tvec::<usize>("strides")?,
+        node.get_attr_opt_tvec::<usize>("pads")?,
+        node.get_attr_opt_tvec::<usize>("dilations")?,
+    );
+    let attributes = PoolAttributes {
+        kernel: &kernel,
+        strides: strides.as_deref(),
+        pads: pads.as_deref(),
+        dilations: dilations.as_deref(),
+        ceil_mode: node.get_attr_opt::<isize>("ceil_mode")?.unwrap_or(0) == 1,
+        auto_pad: node.get_attr_opt::<&str>("auto_pad")?,
+    };
+    if HalvingMaxPool::matches(&attributes) {
+        return Ok((expand(HalvingMaxPool), vec![]));
     }
     Ok((
         expand(ops::cnn::HirMaxPool::new(pool_spec(node)?, None)),

@@ -107,10 +107,7 @@ fn the_shipped_model_scores_bit_for_bit_as_with_the_full_register() {
         .model_for_read(&mut &crate::bundled::ONNX[..])
         .expect("tract-onnx parses it");
     let full = Model::plan(full, n_mels, frames).expect("full register");
-    // All windows at once, and the first alone: the batch size is symbolic in the plan.
-    for batch in [batch.clone(), batch[..n_mels * frames].to_vec()] {
-        let got = ours.predict(batch.clone()).expect("our plan runs");
-        let want = full.predict(batch).expect("full plan runs");
-        assert_eq!(bits(&got), bits(&want), "ours {got:?}, full {want:?}");
-    }
+    let got = ours.predict(&batch).expect("our plan runs");
+    let want = full.predict(&batch).expect("full plan runs");
+    assert_eq!(bits(&got), bits(&want), "ours {got:?}, full {want:?}");
 }
