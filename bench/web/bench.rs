@@ -148,14 +148,12 @@ fn bench_model_tract() {
         time(|| Model::from_onnx(bundled::ONNX, n_mels, frames).expect("model loads"));
     let mut outputs = Vec::new();
     for _ in 0..MODEL_WARMUP {
-        outputs = model.predict(batch.clone()).expect("model runs");
+        outputs = model.predict(&batch).expect("model runs");
     }
     let mut times = Vec::with_capacity(MODEL_RUNS);
     for _ in 0..MODEL_RUNS {
-        // `predict` takes the batch by value; the copy stays outside the timed region.
-        let input = batch.clone();
         let start = now_ms();
-        outputs = model.predict(input).expect("model runs");
+        outputs = model.predict(&batch).expect("model runs");
         times.push(now_ms() - start);
     }
     let result = json!({
@@ -173,4 +171,118 @@ fn bench_model_tract() {
         "outputs": outputs,
     });
     console_log!("BENCH_MODEL_JSON {result}");
+}
+
+/// Where the model's time goes. The same [`MODEL_WINDOWS`] windows through three plans: the
+/// batch left symbolic (one plan for every recording length), fixed at [`MODEL_WINDOWS`], and
+/// fixed at 1 with the windows run one by one (tract lowers convolutions differently once every
+/// shape is known, and some lowerings take one image only). Then the time of each operator of
+/// the batch-1 plan, summed over the windows (median over the runs, in plan order).
+#[wasm_bindgen_test]
+fn bench_model_profile() {
+    use tract_onnx::prelude::*;
+
+    type Plan = std::sync::Arc<TypedRunnableModel>;
+    let card = ModelCard::from_json(bundled::CARD).expect("bundled card parses");
+    let (n_mels, frames) = (card.features.n_mels, card.features.window_frames);
+    let per = n_mels * frames;
+    // `None`: the batch stays the symbol N, as in the core.
+    let plan = |batch: Option<usize>| -> Plan {
+        let mut model = Model::parse(bundled::ONNX).expect("bundled model parses");
+        let batch: TDim = match batch {
+            Some(n) => n.into(),
+            None => model.symbols.sym("N").into(),
+        };
+        let shape: TVec<TDim> = tvec![batch, 1.into(), n_mels.into(), frames.into()];
+        model
+            .set_input_fact(0, f32::fact(shape).into())
+            .expect("input fact");
+        model
+            .into_optimized()
+            .expect("optimises")
+            .into_runnable()
+            .expect("plans")
+    };
+    let windows = synth_windows(MODEL_WINDOWS * per);
+    let tensor = |values: &[f32]| -> TValue {
+        tract_ndarray::Array4::from_shape_vec(
+            (values.len() / per, 1, n_mels, frames),
+            values.to_vec(),
+        )
+        .expect("shape")
+        .into_tensor()
+        .into()
+    };
+    // Runs the windows through `p` in batches of `batch`; the inputs are built before timing.
+    let timed = |p: &Plan, batch: usize| -> f64 {
+        let inputs: Vec<TValue> = windows.chunks(batch * per).map(tensor).collect();
+        let start = now_ms();
+        for input in inputs {
+            p.run(tvec![input]).expect("runs");
+        }
+        now_ms() - start
+    };
+    let measure = |p: &Plan, batch: usize| {
+        for _ in 0..MODEL_WARMUP {
+            timed(p, batch);
+        }
+        stats((0..MODEL_RUNS).map(|_| timed(p, batch)).collect())
+    };
+    let symbolic = measure(&plan(None), MODEL_WINDOWS);
+    let fixed = measure(&plan(Some(MODEL_WINDOWS)), MODEL_WINDOWS);
+    let single = plan(Some(1));
+    let one_by_one = measure(&single, 1);
+
+    let nodes = single.model().nodes().len();
+    let mut per_node: Vec<Vec<f64>> = vec![Vec::new(); nodes];
+    for _ in 0..MODEL_RUNS {
+        let mut run_total = vec![0.0; nodes];
+        for window in windows.chunks(per) {
+            let mut state = tract_core::plan::SimpleState::new(&single).expect("state");
+            state
+                .run_plan_with_eval(tvec![tensor(window)], |ctx, op_state, node, inputs| {
+                    let start = now_ms();
+                    let out = tract_core::plan::eval(ctx, op_state, node, inputs);
+                    run_total[node.id] += now_ms() - start;
+                    out
+                })
+                .expect("runs");
+        }
+        for (times, total) in per_node.iter_mut().zip(run_total) {
+            times.push(total);
+        }
+    }
+    let ops: Vec<Value> = single
+        .order_without_consts()
+        .iter()
+        .map(|&id| {
+            let node = single.model().node(id);
+            let mut t = per_node[id].clone();
+            t.sort_by(f64::total_cmp);
+            json!({
+                "node": node.name,
+                "op": node.op().name(),
+                "median_ms": t.get(t.len() / 2).copied().unwrap_or(0.0),
+            })
+        })
+        .collect();
+    let result = json!({
+        "windows": MODEL_WINDOWS,
+        "symbolic_batch": symbolic,
+        "fixed_batch": fixed,
+        "batch_of_1_looped": one_by_one,
+        "ops_batch_of_1": ops,
+    });
+    console_log!("BENCH_PROFILE_JSON {result}");
+}
+
+/// Deterministic values in the range of normalised log-mel features.
+fn synth_windows(n: usize) -> Vec<f32> {
+    let mut seed: u32 = 2016;
+    (0..n)
+        .map(|_| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (seed >> 8) as f32 / (1u32 << 24) as f32 * 4.0 - 2.0
+        })
+        .collect()
 }

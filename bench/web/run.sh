@@ -8,6 +8,8 @@
 #                  headless Chromium (cargo --release)
 #   model          bench.rs `bench_model_tract` + ort.mjs: the model alone on tract and on
 #                  onnxruntime-web, same [14, 1, 32, 200] tensor; the outputs must agree (1e-4)
+#   model_profile  bench.rs `bench_model_profile`: tract with a symbolic vs a fixed batch, and
+#                  the time of each operator of the plan
 #   app            app.mjs: the built app (HEARTBEAT_DIST, default dist/) served under a sub-path
 # Exits 1, after printing the JSON, when the engines disagree or the app breaks its DOM contract.
 set -euo pipefail
@@ -36,7 +38,7 @@ trap 'rm -rf "$tmp"' EXIT
 args=()
 if [[ $mode != app ]]; then
   filter=()
-  [[ $mode == model ]] && filter=(bench_model_tract)
+  [[ $mode == model ]] && filter=(bench_model_)
   echo "[bench] cargo test --release --test web_bench (wasm32, headless Chromium)" >&2
   # --nocapture: wasm-bindgen-test shows a passing test's console output only when asked.
   if ! cargo test --offline --release -p heartbeat-web --target wasm32-unknown-unknown --test web_bench \
@@ -50,6 +52,8 @@ if [[ $mode != app ]]; then
   }
   extract BENCH_MODEL_JSON "$tmp/tract.json"
   args+=(--tract "$tmp/tract.json")
+  extract BENCH_PROFILE_JSON "$tmp/profile.json"
+  args+=(--profile "$tmp/profile.json")
   if [[ $mode == all ]]; then
     extract BENCH_JSON "$tmp/core.json"
     args+=(--core "$tmp/core.json")
