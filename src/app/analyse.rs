@@ -62,6 +62,17 @@ fn files_of(list: &FileList) -> Vec<File> {
     (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
+/// A file waiting for the worker.
+pub(super) struct Pick {
+    id: u32,
+    file: File,
+    /// When it was picked (the page's clock, ms).
+    picked_at: f64,
+    /// The first file of what was picked together: its result is shown when done, so picking
+    /// a file shows its result and a batch opens on its first file.
+    lead: bool,
+}
+
 /// Queues files and makes sure someone works through the queue.
 fn enqueue(state: AppState, files: Vec<File>) {
     if files.is_empty() {
@@ -83,16 +94,19 @@ fn enqueue(state: AppState, files: Vec<File>) {
     });
     state.queue.update_value(|queue| {
         for (i, file) in files.into_iter().enumerate() {
-            queue.push_back((first_id + i as u32, file, picked_at));
+            queue.push_back(Pick {
+                id: first_id + i as u32,
+                file,
+                picked_at,
+                lead: i == 0,
+            });
         }
     });
     if !state.busy.get_value() {
         state.busy.set_value(true);
         spawn_local(async move {
-            while let Some((id, file, picked_at)) =
-                state.queue.try_update_value(|q| q.pop_front()).flatten()
-            {
-                process(state, id, file, picked_at).await;
+            while let Some(pick) = state.queue.try_update_value(|q| q.pop_front()).flatten() {
+                process(state, pick).await;
             }
             state.busy.set_value(false);
         });
@@ -100,7 +114,13 @@ fn enqueue(state: AppState, files: Vec<File>) {
 }
 
 /// One file from bytes to a result on screen and in the history.
-async fn process(state: AppState, id: u32, file: File, picked_at: f64) {
+async fn process(state: AppState, pick: Pick) {
+    let Pick {
+        id,
+        file,
+        picked_at,
+        lead,
+    } = pick;
     set_status(state, id, Status::Analysing);
     let engine = state.engine.with_value(Clone::clone);
     let outcome = async {
@@ -122,7 +142,7 @@ async fn process(state: AppState, id: u32, file: File, picked_at: f64) {
             urls.insert(id, url);
         });
     }
-    if state.selected.get_untracked().is_none() {
+    if lead || state.selected.get_untracked().is_none() {
         state.selected.set(Some(id));
     }
     set_status(state, id, Status::Done(analysis.clone()));
@@ -158,14 +178,15 @@ fn set_status(state: AppState, id: u32, status: Status) {
 fn Batch() -> impl IntoView {
     let state = expect_context::<AppState>();
     let sort = RwSignal::new((SortKey::Picked, true));
-    let rows = move || {
+    let sorted = move || {
         let (key, ascending) = sort.get();
         let mut jobs = state.jobs.get();
         batch::sort(&mut jobs, key, ascending);
-        jobs.into_iter()
-            .map(|job| view! { <JobRow job/> })
-            .collect_view()
+        jobs
     };
+    // Keyed by what a row shows, so a change to one file rebuilds its row alone, not the
+    // whole table: a long batch changes one row three times per file.
+    let row_key = |job: &Job| (job.id, job.status.as_str(), job.total_ms.map(f64::to_bits));
     let header = move |key: SortKey, text: &'static str| {
         let aria = move || match sort.get() {
             (k, true) if k == key => "ascending",
@@ -259,7 +280,11 @@ fn Batch() -> impl IntoView {
                                 <th scope="col">"Time"</th>
                             </tr>
                         </thead>
-                        <tbody>{rows}</tbody>
+                        <tbody>
+                            <For each=sorted key=row_key let:job>
+                                <JobRow job/>
+                            </For>
+                        </tbody>
                     </table>
                 </div>
             </section>
@@ -312,20 +337,32 @@ fn JobRow(job: Job) -> impl IntoView {
 #[component]
 fn Selected() -> impl IntoView {
     let state = expect_context::<AppState>();
-    move || {
+    // Rebuilt only when the selection or the selected file's status changes. Every other change
+    // to the batch (files queued, other rows finishing, this row's timing) would otherwise
+    // redraw all three charts, which cost a batch tens of milliseconds per file.
+    let shown = Memo::new(move |_| {
         let id = state.selected.get()?;
-        let job = state
-            .jobs
-            .with(|jobs| jobs.iter().find(|j| j.id == id).cloned())?;
-        Some(match job.status {
+        state.jobs.with(|jobs| {
+            jobs.iter()
+                .find(|j| j.id == id)
+                .map(|j| (id, j.name.clone(), j.status.clone()))
+        })
+    });
+    move || {
+        let (id, name, status) = shown.get()?;
+        Some(match status {
             Status::Done(analysis) => {
                 let audio = state.audio.with_value(|urls| urls.get(&id).cloned());
-                view! { <ResultView name=job.name analysis audio total_ms=job.total_ms/> }
-                    .into_any()
+                let total_ms = Signal::derive(move || {
+                    state
+                        .jobs
+                        .with(|jobs| jobs.iter().find(|j| j.id == id).and_then(|j| j.total_ms))
+                });
+                view! { <ResultView name analysis audio total_ms/> }.into_any()
             }
-            Status::Failed(e) => view! { <FileFailed name=job.name error=e/> }.into_any(),
+            Status::Failed(e) => view! { <FileFailed name error=e/> }.into_any(),
             Status::Queued | Status::Analysing => view! {
-                <p class="working" role="status">"Analysing “" {job.name} "”…"</p>
+                <p class="working" role="status">"Analysing “" {name} "”…"</p>
             }
             .into_any(),
         })

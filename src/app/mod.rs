@@ -11,7 +11,6 @@ mod result;
 use std::collections::{HashMap, VecDeque};
 
 use leptos::prelude::*;
-use web_sys::File;
 
 use heartbeat_core::ModelCard;
 
@@ -50,8 +49,8 @@ pub struct AppState {
     pub notice: RwSignal<Option<Notice>>,
     /// Playable URLs of this session's files, by job id (audio is never stored).
     pub audio: StoredValue<HashMap<u32, String>>,
-    /// Files waiting for the worker, with the time they were picked.
-    queue: StoredValue<VecDeque<(u32, File, f64)>, LocalStorage>,
+    /// Files waiting for the worker.
+    queue: StoredValue<VecDeque<analyse::Pick>, LocalStorage>,
     /// True while the queue is being worked through.
     busy: StoredValue<bool>,
     engine: StoredValue<Engine, LocalStorage>,

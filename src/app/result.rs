@@ -25,8 +25,10 @@ pub fn ResultView(
     analysis: Arc<Analysis>,
     /// A URL to play the recording from (this session's files only: audio is never stored).
     audio: Option<String>,
-    /// Milliseconds from picking the file to this result.
-    total_ms: Option<f64>,
+    /// Milliseconds from picking the file to this result: known only once the result has been
+    /// painted, so it arrives after the rest.
+    #[prop(into)]
+    total_ms: Signal<Option<f64>>,
 ) -> impl IntoView {
     let r = &analysis.report;
     let (symbol, label_class) = match r.label {
@@ -42,16 +44,14 @@ pub fn ResultView(
             </p>
         }
     });
-    let timing = match total_ms {
+    let worker_ms = analysis.worker_ms;
+    let timing = move || match total_ms.get() {
         Some(total) => format!(
             "{} from choosing the file to this result ({} in the analysis worker)",
             format::millis(total),
-            format::millis(analysis.worker_ms)
+            format::millis(worker_ms)
         ),
-        None => format!(
-            "{} in the analysis worker",
-            format::millis(analysis.worker_ms)
-        ),
+        None => format!("{} in the analysis worker", format::millis(worker_ms)),
     };
 
     let data_name = name.clone();
