@@ -44,7 +44,7 @@ impl Model {
         Self::plan(ops::read(bytes)?, n_mels, frames)
     }
 
-    /// Parses an ONNX model with the operators HeartBeat knows (and its own 2×2 max pool), as
+    /// Parses an ONNX model with the operators HeartBeat knows (and its own max pool), as
     /// [`Self::from_onnx`] does, for benchmarks that plan it other ways.
     pub fn parse(bytes: &[u8]) -> Result<InferenceModel> {
         ops::read(bytes)

@@ -21,7 +21,7 @@ use tract_onnx::tract_hir::ops::nn::DataFormat;
 use tract_onnx::tract_hir::tract_core::ops::change_axes::AxisOp;
 use tract_onnx::tract_hir::tract_core::ops::einsum::EinSum;
 
-use super::pool::{HalvingMaxPool, PoolAttributes};
+use super::pool::{PoolAttributes, TiledMaxPool};
 use crate::error::{Error, Result};
 
 /// What a builder makes of one ONNX node: the operator, and the outer-scope names it closes on
@@ -183,8 +183,8 @@ fn max_pool(_: &ParsingContext, node: &NodeProto) -> TractResult<Built> {
         ceil_mode: node.get_attr_opt::<isize>("ceil_mode")?.unwrap_or(0) == 1,
         auto_pad: node.get_attr_opt::<&str>("auto_pad")?,
     };
-    if HalvingMaxPool::matches(&attributes) {
-        return Ok((expand(HalvingMaxPool), vec![]));
+    if let Some(pool) = TiledMaxPool::from_attributes(&attributes) {
+        return Ok((expand(pool), vec![]));
     }
     Ok((
         expand(ops::cnn::HirMaxPool::new(pool_spec(node)?, None)),

@@ -1,22 +1,26 @@
-//! The 2×2, stride-2 max pool our CNNs put after each convolution block, as an operator of our
-//! own.
+//! The max pools our CNNs put after their convolution blocks (2×2 in the 2D CNN, 1×2 in the
+//! 1D one), as an operator of our own: non-overlapping tiles, the stride equal to the kernel.
 //!
 //! tract's `MaxPool` has a vectorised path for stride 1 only; at stride 2 it visits every tap
 //! of every output with bounds checks, and takes each maximum with `f32::max`, which wasm has
 //! no instruction for (its `f32.max` treats NaN differently), so every one is a call to `fmaxf`.
-//! In the browser that took 11 of the model's 29 ms on a 30 s recording (bench/web
-//! `model_profile`), more than any convolution but one. This operator walks pairs of whole rows
-//! instead, with a comparison and a select per maximum. It picks the same value as tract's
-//! pool, NaN ignored as `f32::max` ignores it; only a tie between −0 and +0 could come out
-//! with the other sign, which no sum downstream can tell apart (the parity tests compare the
-//! two pools bit for bit).
+//! In the browser that took 11 of the 2D CNN's 29 ms on a 30 s recording (bench/web
+//! `model_profile`), more than any convolution but one. This operator walks whole rows instead,
+//! with a comparison and a select per maximum. It picks the same value as tract's pool, NaN
+//! ignored as `f32::max` ignores it; only a tie between −0 and +0 could come out with the other
+//! sign, which no sum downstream can tell apart (the parity tests compare the two pools bit for
+//! bit).
 
 use tract_onnx::tract_hir::internal::*;
 
-/// ONNX `MaxPool` with a 2×2 kernel, strides 2, no padding, no dilation and `ceil_mode` 0, on
-/// `[N, C, H, W]`: the output is `[N, C, H / 2, W / 2]` (rounded down, as ONNX does).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub(super) struct HalvingMaxPool;
+/// ONNX `MaxPool` on `[N, C, H, W]` whose strides equal its `kh × kw` kernel, with no padding,
+/// no dilation and `ceil_mode` 0: the output is `[N, C, H / kh, W / kw]` (rounded down, as ONNX
+/// does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct TiledMaxPool {
+    kh: usize,
+    kw: usize,
+}
 
 /// An ONNX `MaxPool` node's attributes, as far as they decide which operator runs it.
 #[derive(Debug, Clone, Copy)]
@@ -29,21 +33,24 @@ pub(super) struct PoolAttributes<'a> {
     pub(super) auto_pad: Option<&'a str>,
 }
 
-impl HalvingMaxPool {
-    /// Whether a `MaxPool` with these attributes is exactly this operator.
-    pub(super) fn matches(a: &PoolAttributes) -> bool {
-        a.kernel == [2, 2]
-            && a.strides == Some(&[2, 2])
+impl TiledMaxPool {
+    /// This operator, if a `MaxPool` with these attributes is exactly it.
+    pub(super) fn from_attributes(a: &PoolAttributes) -> Option<Self> {
+        let &[kh, kw] = a.kernel else { return None };
+        let tiles = kh > 0
+            && kw > 0
+            && a.strides == Some(a.kernel)
             && a.pads.is_none_or(|p| p.iter().all(|&p| p == 0))
-            && a.dilations.is_none_or(|d| d == [1, 1])
+            && a.dilations.is_none_or(|d| d.iter().all(|&d| d == 1))
             && !a.ceil_mode
-            && matches!(a.auto_pad, None | Some("NOTSET") | Some("VALID"))
+            && matches!(a.auto_pad, None | Some("NOTSET") | Some("VALID"));
+        tiles.then_some(Self { kh, kw })
     }
 }
 
-impl Expansion for HalvingMaxPool {
+impl Expansion for TiledMaxPool {
     fn name(&self) -> StaticName {
-        "HalvingMaxPool".into()
+        "TiledMaxPool".into()
     }
 
     fn rules<'r, 'p: 'r, 's: 'r>(
@@ -60,9 +67,9 @@ impl Expansion for HalvingMaxPool {
         s.equals(&outputs[0].datum_type, f32::datum_type())?;
         s.equals(&inputs[0].shape[0], &outputs[0].shape[0])?;
         s.equals(&inputs[0].shape[1], &outputs[0].shape[1])?;
-        for axis in 2..4 {
+        for (axis, k) in [(2, self.kh), (3, self.kw)] {
             s.given(&inputs[0].shape[axis], move |s, d| {
-                s.equals(&outputs[0].shape[axis], d / 2)
+                s.equals(&outputs[0].shape[axis], d / k)
             })?;
         }
         Ok(())
@@ -78,27 +85,27 @@ impl Expansion for HalvingMaxPool {
     }
 }
 
-impl Op for HalvingMaxPool {
+impl Op for TiledMaxPool {
     fn name(&self) -> StaticName {
-        "HalvingMaxPool".into()
+        "TiledMaxPool".into()
     }
 
     op_as_typed_op!();
 }
 
-impl EvalOp for HalvingMaxPool {
+impl EvalOp for TiledMaxPool {
     op_out_of_plan!();
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let input = args_1!(inputs);
         let &[n, c, h, w] = input.shape() else {
-            bail!("HalvingMaxPool takes [N, C, H, W], got {:?}", input.shape());
+            bail!("TiledMaxPool takes [N, C, H, W], got {:?}", input.shape());
         };
-        let mut output = Tensor::zero::<f32>(&[n, c, h / 2, w / 2])?;
+        let mut output = Tensor::zero::<f32>(&[n, c, h / self.kh, w / self.kw])?;
         {
             let source = input.try_as_plain_ram()?;
             let mut target = output.try_as_plain_ram_mut()?;
-            halve(
+            self.pool(
                 source.as_slice::<f32>()?,
                 target.as_slice_mut::<f32>()?,
                 h,
@@ -109,48 +116,68 @@ impl EvalOp for HalvingMaxPool {
     }
 }
 
-impl TypedOp for HalvingMaxPool {
+impl TypedOp for TiledMaxPool {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
         let input = inputs[0];
         if input.rank() != 4 || input.datum_type != f32::datum_type() {
-            bail!("HalvingMaxPool takes f32 [N, C, H, W], got {input:?}");
+            bail!("TiledMaxPool takes f32 [N, C, H, W], got {input:?}");
         }
         let shape = &input.shape;
         Ok(tvec!(f32::fact([
             shape[0].clone(),
             shape[1].clone(),
-            shape[2].clone() / 2,
-            shape[3].clone() / 2,
+            shape[2].clone() / self.kh,
+            shape[3].clone() / self.kw,
         ])))
     }
 
     as_op!();
 }
 
-/// Max-pools every `h × w` plane of `input` into its `(h / 2) × (w / 2)` plane of `output`.
-fn halve(input: &[f32], output: &mut [f32], h: usize, w: usize) {
-    let (oh, ow) = (h / 2, w / 2);
-    if oh == 0 || ow == 0 {
-        return;
-    }
-    for (plane, out_plane) in input
-        .chunks_exact(h * w)
-        .zip(output.chunks_exact_mut(oh * ow))
-    {
-        for (rows, out_row) in plane
-            .chunks_exact(2 * w)
-            .zip(out_plane.chunks_exact_mut(ow))
+impl TiledMaxPool {
+    /// Max-pools every `h × w` plane of `input` into its `(h / kh) × (w / kw)` plane of
+    /// `output`: each output row is the first of its `kh` input rows folded in tiles of `kw`,
+    /// then each further row folded into it.
+    fn pool(&self, input: &[f32], output: &mut [f32], h: usize, w: usize) {
+        let (kh, kw) = (self.kh, self.kw);
+        let (oh, ow) = (h / kh, w / kw);
+        if oh == 0 || ow == 0 {
+            return;
+        }
+        for (plane, out_plane) in input
+            .chunks_exact(h * w)
+            .zip(output.chunks_exact_mut(oh * ow))
         {
-            let (top, bottom) = rows.split_at(w);
-            for ((out, top), bottom) in out_row
-                .iter_mut()
-                .zip(top.chunks_exact(2))
-                .zip(bottom.chunks_exact(2))
+            for (rows, out_row) in plane
+                .chunks_exact(kh * w)
+                .zip(out_plane.chunks_exact_mut(ow))
             {
-                *out = max(max(top[0], top[1]), max(bottom[0], bottom[1]));
+                for (ky, row) in rows.chunks_exact(w).enumerate() {
+                    let taps = &row[..ow * kw];
+                    match (ky, kw) {
+                        (0, 2) => fold(out_row, taps, |_, t| max(t[0], t[1])),
+                        (_, 2) => fold(out_row, taps, |o, t| max(o, max(t[0], t[1]))),
+                        (0, _) => fold(out_row, taps, |_, t| tile_max(t)),
+                        _ => fold(out_row, taps, |o, t| max(o, tile_max(t))),
+                    }
+                }
             }
         }
     }
+}
+
+/// `out[x] = f(out[x], taps[x·k .. x·k + k])` for every column, `k` being `taps.len() / out.len()`.
+#[inline(always)]
+fn fold(out: &mut [f32], taps: &[f32], f: impl Fn(f32, &[f32]) -> f32) {
+    let k = taps.len() / out.len();
+    for (o, t) in out.iter_mut().zip(taps.chunks_exact(k)) {
+        *o = f(*o, t);
+    }
+}
+
+/// The maximum of a non-empty tile.
+fn tile_max(tile: &[f32]) -> f32 {
+    tile[1..].iter().fold(tile[0], |m, &v| max(m, v))
 }
 
 /// `f32::max` as a comparison and a select: NaN loses to any number.
@@ -167,28 +194,36 @@ fn max(a: f32, b: f32) -> f32 {
 mod tests {
     use super::*;
 
+    /// The pool computed tap by tap, as tract's generic loop does.
+    fn reference(input: &[f32], c: usize, h: usize, w: usize, kh: usize, kw: usize) -> Vec<f32> {
+        let (oh, ow) = (h / kh, w / kw);
+        let mut out = Vec::new();
+        for ch in 0..c {
+            for y in 0..oh {
+                for x in 0..ow {
+                    let mut m = f32::MIN;
+                    for ty in 0..kh {
+                        for tx in 0..kw {
+                            m = m.max(input[ch * h * w + (y * kh + ty) * w + x * kw + tx]);
+                        }
+                    }
+                    out.push(m);
+                }
+            }
+        }
+        out
+    }
+
     #[test]
-    fn halves_each_plane_rounding_down() {
-        // One image, two channels of 3 × 5: the last row and column are dropped.
-        let input: Vec<f32> = (0..30).map(|v| (v * 7 % 11) as f32 - 5.0).collect();
-        let mut output = vec![0.0; 2 * 2];
-        halve(&input, &mut output, 3, 5);
-        let at = |c: usize, y: usize, x: usize| input[c * 15 + y * 5 + x];
-        let expected: Vec<f32> = (0..2)
-            .flat_map(|c| {
-                (0..2).map(move |x| {
-                    [
-                        at(c, 0, 2 * x),
-                        at(c, 0, 2 * x + 1),
-                        at(c, 1, 2 * x),
-                        at(c, 1, 2 * x + 1),
-                    ]
-                    .into_iter()
-                    .fold(f32::MIN, f32::max)
-                })
-            })
-            .collect();
-        assert_eq!(output, expected);
+    fn pools_each_plane_in_tiles_rounding_down() {
+        // Two channels of 5 × 7: each tiling drops the rows and columns left over.
+        let (c, h, w) = (2, 5, 7);
+        let input: Vec<f32> = (0..c * h * w).map(|v| (v * 7 % 11) as f32 - 5.0).collect();
+        for (kh, kw) in [(2, 2), (1, 2), (2, 3), (1, 1), (3, 1)] {
+            let mut output = vec![0.0; c * (h / kh) * (w / kw)];
+            TiledMaxPool { kh, kw }.pool(&input, &mut output, h, w);
+            assert_eq!(output, reference(&input, c, h, w, kh, kw), "{kh}×{kw}");
+        }
     }
 
     #[test]
@@ -208,12 +243,12 @@ mod tests {
     #[test]
     fn planes_too_small_to_pool_give_an_empty_output() {
         let mut output: Vec<f32> = Vec::new();
-        halve(&[1.0, 2.0], &mut output, 1, 2);
+        TiledMaxPool { kh: 2, kw: 2 }.pool(&[1.0, 2.0], &mut output, 1, 2);
         assert!(output.is_empty());
     }
 
     #[test]
-    fn only_the_plain_halving_pool_matches() {
+    fn only_pools_in_whole_tiles_are_ours() {
         let plain = PoolAttributes {
             kernel: &[2, 2],
             strides: Some(&[2, 2]),
@@ -228,15 +263,31 @@ mod tests {
             auto_pad: Some("NOTSET"),
             ..plain
         };
-        assert!(HalvingMaxPool::matches(&plain));
-        assert!(HalvingMaxPool::matches(&explicit));
+        let one_by_two = PoolAttributes {
+            kernel: &[1, 2],
+            strides: Some(&[1, 2]),
+            ..plain
+        };
+        let ours = |a| TiledMaxPool::from_attributes(&a);
+        assert_eq!(ours(plain), Some(TiledMaxPool { kh: 2, kw: 2 }));
+        assert_eq!(ours(explicit), Some(TiledMaxPool { kh: 2, kw: 2 }));
+        assert_eq!(ours(one_by_two), Some(TiledMaxPool { kh: 1, kw: 2 }));
         let others = [
             PoolAttributes {
                 strides: None,
                 ..plain
             },
             PoolAttributes {
+                strides: Some(&[1, 1]),
+                ..plain
+            },
+            PoolAttributes {
                 kernel: &[3, 3],
+                ..plain
+            },
+            PoolAttributes {
+                kernel: &[2, 2, 2],
+                strides: Some(&[2, 2, 2]),
                 ..plain
             },
             PoolAttributes {
@@ -257,7 +308,7 @@ mod tests {
             },
         ];
         for other in others {
-            assert!(!HalvingMaxPool::matches(&other), "{other:?}");
+            assert_eq!(ours(other), None, "{other:?}");
         }
     }
 }
