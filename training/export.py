@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO / "training"))
 
 from heartbeat_training import MODEL_NAME  # noqa: E402
 from heartbeat_training.card import DEFAULT_FEATURES, today, write_card_json, write_model_card_md  # noqa: E402
-from heartbeat_training.model import CHANNELS, HeartCNN, count_macs, count_parameters  # noqa: E402
+from heartbeat_training.model import CHANNELS, architecture_text, build_net, count_macs, count_parameters  # noqa: E402
 from heartbeat_training.onnx_export import build_head, export_onnx, verify_onnx  # noqa: E402
 
 MODELS = REPO / "models"
@@ -35,15 +35,7 @@ ONNX_PATH = MODELS / "heartbeat.onnx"
 CARD_PATH = MODELS / "heartbeat.card.json"
 MD_PATH = MODELS / "MODEL_CARD.md"
 PARITY_DIR = REPO / "tests" / "fixtures" / "parity"
-VERSION = "1.0.0"
-
-
-def architecture_text(channels, n_nets: int) -> str:
-    s = (f"4 conv blocks (3×3 conv, BatchNorm folded at export, ReLU; 2×2 max-pool after the first three), "
-         f"channels {list(channels)}, global average pool, dropout, linear → sigmoid")
-    if n_nets > 1:
-        s = f"mean of {n_nets} such CNNs' probabilities; each: " + s
-    return s
+VERSION = "2.0.0"
 
 
 def regenerate_parity(features: Path | None) -> None:
@@ -68,21 +60,22 @@ def main(argv=None) -> None:
 
     if args.untrained:
         torch.manual_seed(args.seed)
-        nets = [HeartCNN()]
-        channels = CHANNELS
         features_cfg = dict(DEFAULT_FEATURES)
+        arch, channels, kernels = "cnn2d", CHANNELS, None
+        nets = [build_net(arch, channels)]
         results: dict = {}
         version = "0.0.0-untrained"
     else:
         ckpt = torch.load(args.run / "final_model.pt", map_location="cpu", weights_only=True)
         results = json.loads((args.run / "results.json").read_text())
-        channels = tuple(ckpt["channels"])
+        features_cfg = results["features"]
+        # Checkpoints from before the architecture option hold the 2D CNN and no "arch" key.
+        arch, channels, kernels = ckpt.get("arch", "cnn2d"), tuple(ckpt["channels"]), ckpt.get("kernels")
         nets = []
         for sd in ckpt["state_dicts"]:
-            net = HeartCNN(channels=channels)
+            net = build_net(arch, channels, kernels, n_mels=int(features_cfg["n_mels"]))
             net.load_state_dict(sd)
             nets.append(net.eval())
-        features_cfg = results["features"]
         version = VERSION
 
     n_mels, frames = int(features_cfg["n_mels"]), int(features_cfg["window_frames"])
@@ -103,7 +96,7 @@ def main(argv=None) -> None:
         "features": features_cfg,
         "threshold": float(results.get("threshold", 0.5)),
         "aggregation": results.get("aggregation", {"kind": "mean"}),
-        "architecture": architecture_text(channels, len(nets)),
+        "architecture": architecture_text(arch, channels, kernels, len(nets)),
         "parameters": int(count_parameters(head)),
         "macs_per_window": int(sum(count_macs(n, n_mels, frames) for n in nets)),
         "onnx_bytes": int(nbytes),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the shipped model from the shared data, end to end:
 #   1. features, computed by the Rust core (the only feature implementation);
-#   2. 5-fold cross-validated training + the final model on all records (CPU, ~20-25 min on 2 cores);
+#   2. 5-fold cross-validated training + the final model on all records (CPU, ~7 min on 2 idle cores);
 #   3. export: models/heartbeat.onnx, models/heartbeat.card.json, models/MODEL_CARD.md and the
 #      parity fixtures tests/fixtures/parity/{input,expected}.json.
 # Usage (from anywhere): bash training/retrain.sh [DATA_DIR]   (extra train.py flags via TRAIN_ARGS)

@@ -1,9 +1,15 @@
-"""The window classifier: a small 2D CNN over one [1, n_mels, window_frames] log-mel window.
+"""The window classifier over one [1, n_mels, window_frames] log-mel window. Two architectures:
 
-Four 3x3 conv blocks (conv, batch-norm, ReLU, 2x2 max-pool on the first three), global average
-pooling, dropout, one linear unit and a sigmoid. BatchNorm is folded into the convolutions at
-export, so the ONNX graph holds only Conv, Relu, MaxPool, GlobalAveragePool, Flatten, Gemm,
-Sigmoid and Reshape: opset 13, no control flow, loadable by tract-onnx.
+* `cnn2d` (the default): a small 2D CNN. Four 3x3 conv blocks (conv, batch-norm, ReLU, 2x2
+  max-pool on the first three), global average pooling, dropout, one linear unit and a sigmoid.
+* `tcn`: a 1D CNN over time with the mel bands as input channels (`HeartTCN`), about a third of
+  the 2D CNN's multiply-accumulates per window, so cheaper in the browser and faster to train on
+  a CPU.
+
+Both keep the same module layout (`features`, `pool`, `flatten`, `dropout`, `fc`), so BatchNorm
+folding and MAC counting serve both. BatchNorm is folded into the convolutions at export, so the
+ONNX graph holds only Conv, Relu, MaxPool, GlobalAveragePool, Flatten, Gemm, Sigmoid and Reshape:
+opset 13, no control flow, loadable by tract-onnx.
 """
 
 from __future__ import annotations
@@ -12,6 +18,9 @@ import torch
 from torch import nn
 
 CHANNELS = (12, 24, 48, 64)
+TCN_CHANNELS = (24, 32, 48, 64, 96)
+TCN_KERNELS = (5, 5, 5, 5, 3)
+ARCHS = ("cnn2d", "tcn")
 
 
 class HeartCNN(nn.Module):
@@ -37,6 +46,85 @@ class HeartCNN(nn.Module):
         return self.fc(self.dropout(x)).reshape(-1)
 
 
+class HeartTCN(nn.Module):
+    """Maps [N, 1, n_mels, frames] to one abnormality logit per window ([N]).
+
+    A 1D CNN over time written with 2D ops, because the input the core feeds is [N, 1, n_mels,
+    frames] and the Rust loader has no 1D-specific operators: the first conv's kernel covers all
+    `n_mels` bands × k frames (no mel padding), giving [N, C, 1, frames]; every later conv is
+    1 × k with time padding k // 2, each block but the last followed by a 1 × 2 max-pool.
+    Collapsing the mel axis in the first layer is what makes it cheap: the 2D CNN runs its first
+    blocks at full mel resolution. With the defaults: ~2.1 M MACs per window (2D CNN 11.75 M),
+    ~50 k parameters, a receptive field of ~110 frames (2.2 s, two to three heart cycles).
+    """
+
+    def __init__(self, channels: tuple[int, ...] = TCN_CHANNELS, kernels: tuple[int, ...] = TCN_KERNELS,
+                 n_mels: int = 32, dropout: float = 0.3):
+        super().__init__()
+        if len(kernels) != len(channels) or any(k % 2 == 0 for k in kernels):
+            raise ValueError(f"need one odd kernel per block, got kernels {kernels} for channels {channels}")
+        layers: list[nn.Module] = []
+        c_in = 1
+        for i, (c, k) in enumerate(zip(channels, kernels)):
+            height = n_mels if i == 0 else 1
+            layers += [nn.Conv2d(c_in, c, (height, k), padding=(0, k // 2), bias=False), nn.BatchNorm2d(c),
+                       nn.ReLU(inplace=True)]
+            if i < len(channels) - 1:
+                layers.append(nn.MaxPool2d((1, 2)))
+            c_in = c
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(c_in, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.flatten(self.pool(self.features(x)))
+        return self.fc(self.dropout(x)).reshape(-1)
+
+
+def default_channels(arch: str) -> tuple[int, ...]:
+    return TCN_CHANNELS if arch == "tcn" else CHANNELS
+
+
+def build_net(arch: str = "cnn2d", channels: tuple[int, ...] | None = None, kernels: tuple[int, ...] | None = None,
+              n_mels: int = 32, dropout: float = 0.3) -> nn.Module:
+    """The window classifier `arch` (one of ARCHS); `channels`/`kernels` None take the defaults.
+    `kernels` and `n_mels` apply to `tcn` only (the 2D CNN is 3x3 throughout and size-agnostic)."""
+    channels = tuple(channels) if channels else default_channels(arch)
+    if arch == "cnn2d":
+        return HeartCNN(channels=channels, dropout=dropout)
+    if arch == "tcn":
+        return HeartTCN(channels=channels, kernels=tuple(kernels) if kernels else TCN_KERNELS, n_mels=n_mels,
+                        dropout=dropout)
+    raise ValueError(f"unknown architecture {arch!r} (one of {ARCHS})")
+
+
+def net_config(net: nn.Module) -> dict:
+    """What `build_net` needs to rebuild `net` (stored in checkpoints next to the weights)."""
+    convs = [m for m in net.features if isinstance(m, nn.Conv2d)]
+    cfg = {"arch": "tcn" if isinstance(net, HeartTCN) else "cnn2d", "channels": [c.out_channels for c in convs]}
+    if cfg["arch"] == "tcn":
+        cfg["kernels"] = [c.kernel_size[1] for c in convs]
+    return cfg
+
+
+def architecture_text(arch: str, channels, kernels=None, n_nets: int = 1) -> str:
+    """The card's one-line description of `n_nets` nets of architecture `arch` (their mean)."""
+    if arch == "tcn":
+        kernels = list(kernels or TCN_KERNELS)
+        s = (f"1D CNN over time with the mel bands as input channels, in 2D ops: {len(channels)} conv blocks "
+             f"(first kernel all mel bands × {kernels[0]} frames, then 1×k with k = {kernels[1:]}; BatchNorm folded "
+             f"at export, ReLU; 1×2 max-pool after all but the last), channels {list(channels)}, "
+             f"global average pool, dropout, linear → sigmoid")
+    else:
+        s = (f"4 conv blocks (3×3 conv, BatchNorm folded at export, ReLU; 2×2 max-pool after the first three), "
+             f"channels {list(channels)}, global average pool, dropout, linear → sigmoid")
+    if n_nets > 1:
+        s = f"mean of {n_nets} such CNNs' probabilities; each: " + s
+    return s
+
+
 class ProbabilityHead(nn.Module):
     """What gets exported: the CNN (or the mean of several CNNs' probabilities) with the sigmoid
     inside the graph, so the output is P(abnormal) per window, shape [N]."""
@@ -54,7 +142,7 @@ class ProbabilityHead(nn.Module):
         return p
 
 
-def fold_batchnorm(net: HeartCNN) -> nn.Module:
+def fold_batchnorm(net: nn.Module) -> nn.Module:
     """A copy of `net` in eval mode with every BatchNorm folded into the conv before it."""
     import copy
 
