@@ -23,11 +23,27 @@ TCN_KERNELS = (5, 5, 5, 5, 3)
 ARCHS = ("cnn2d", "tcn")
 
 
-class HeartCNN(nn.Module):
+class WindowNet(nn.Module):
+    """Conv blocks (`features`, [N, C, H, W] out), then the head both architectures share: global
+    average pooling, dropout and one linear unit, giving one abnormality logit per window ([N])."""
+
+    def __init__(self, features: nn.Sequential, channels_out: int, dropout: float):
+        super().__init__()
+        self.features = features
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(channels_out, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.flatten(self.pool(self.features(x)))
+        return self.fc(self.dropout(x)).reshape(-1)
+
+
+class HeartCNN(WindowNet):
     """Maps [N, 1, n_mels, frames] to one abnormality logit per window ([N])."""
 
     def __init__(self, channels: tuple[int, ...] = CHANNELS, dropout: float = 0.3):
-        super().__init__()
         layers: list[nn.Module] = []
         c_in = 1
         for i, c in enumerate(channels):
@@ -35,18 +51,10 @@ class HeartCNN(nn.Module):
             if i < len(channels) - 1:
                 layers.append(nn.MaxPool2d(2))
             c_in = c
-        self.features = nn.Sequential(*layers)
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.flatten = nn.Flatten()
-        self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(c_in, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.flatten(self.pool(self.features(x)))
-        return self.fc(self.dropout(x)).reshape(-1)
+        super().__init__(nn.Sequential(*layers), c_in, dropout)
 
 
-class HeartTCN(nn.Module):
+class HeartTCN(WindowNet):
     """Maps [N, 1, n_mels, frames] to one abnormality logit per window ([N]).
 
     A 1D CNN over time written with 2D ops, because the input the core feeds is [N, 1, n_mels,
@@ -60,7 +68,6 @@ class HeartTCN(nn.Module):
 
     def __init__(self, channels: tuple[int, ...] = TCN_CHANNELS, kernels: tuple[int, ...] = TCN_KERNELS,
                  n_mels: int = 32, dropout: float = 0.3):
-        super().__init__()
         if len(kernels) != len(channels) or any(k % 2 == 0 for k in kernels):
             raise ValueError(f"need one odd kernel per block, got kernels {kernels} for channels {channels}")
         layers: list[nn.Module] = []
@@ -72,15 +79,7 @@ class HeartTCN(nn.Module):
             if i < len(channels) - 1:
                 layers.append(nn.MaxPool2d((1, 2)))
             c_in = c
-        self.features = nn.Sequential(*layers)
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.flatten = nn.Flatten()
-        self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(c_in, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.flatten(self.pool(self.features(x)))
-        return self.fc(self.dropout(x)).reshape(-1)
+        super().__init__(nn.Sequential(*layers), c_in, dropout)
 
 
 def default_channels(arch: str) -> tuple[int, ...]:
