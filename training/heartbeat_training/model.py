@@ -8,7 +8,8 @@
 
 Both keep the same module layout (`features`, `pool`, `flatten`, `dropout`, `fc`), so BatchNorm
 folding and MAC counting serve both. BatchNorm is folded into the convolutions at export, so the
-ONNX graph holds only Conv, Relu, MaxPool, GlobalAveragePool, Flatten, Gemm, Sigmoid and Reshape:
+ONNX graph holds only Conv, Relu, MaxPool, GlobalAveragePool, Flatten, Gemm, Sigmoid and Reshape
+(plus the Cast of each float16-stored weight, and Add/Div for an ensemble's mean):
 opset 13, no control flow, loadable by tract-onnx.
 """
 

@@ -32,9 +32,10 @@ type Built = (Box<dyn InferenceOp>, Vec<String>);
 type Builder = fn(&ParsingContext, &NodeProto) -> TractResult<Built>;
 
 /// Every operator HeartBeat's runtime can load, by ONNX name, sorted.
-const OPERATORS: [(&str, Builder); 13] = [
+const OPERATORS: [(&str, Builder); 14] = [
     ("Add", add),
     ("AveragePool", average_pool),
+    ("Cast", cast),
     ("Constant", constant),
     ("Conv", conv),
     ("Div", div),
@@ -101,6 +102,18 @@ fn relu(_: &ParsingContext, _: &NodeProto) -> TractResult<Built> {
 
 fn sigmoid(_: &ParsingContext, _: &NodeProto) -> TractResult<Built> {
     Ok((ops::nn::sigmoid().into_hir(), vec![]))
+}
+
+/// Our exports store weights as float16 (half the download) and cast them to float32 in the
+/// graph; tract folds those casts into float32 constants when it optimises the model, so the
+/// arithmetic stays float32. Casting to int64 would need tract-onnx's `TDim` mapping for shape
+/// arithmetic, which none of our graphs do, so it is refused by name.
+fn cast(_: &ParsingContext, node: &NodeProto) -> TractResult<Built> {
+    let to = node.get_attr::<DatumType>("to")?;
+    if to == i64::datum_type() || to == String::datum_type() {
+        bail!("Cast to {to:?} is not supported: HeartBeat's graphs only cast numeric weights")
+    }
+    Ok((Box::new(ops::cast::cast(to)), vec![]))
 }
 
 fn global_average_pool(_: &ParsingContext, _: &NodeProto) -> TractResult<Built> {
