@@ -59,11 +59,12 @@ class Data:
         self.W, self.H = dump.window, dump.hop
         self.lengths = dump.lengths()
         self.feats = torch.from_numpy(dump.features)
-        self.ar = np.arange(self.W)
 
-    def gather(self, recs: np.ndarray, starts: np.ndarray) -> torch.Tensor:
-        rows = (self.d.offsets[recs] + starts)[:, None] + self.ar[None, :]
-        x = self.feats[torch.from_numpy(rows.reshape(-1))].reshape(len(recs), self.W, -1)
+    def gather(self, recs: np.ndarray, starts: np.ndarray, width: int | None = None) -> torch.Tensor:
+        """Windows of `width` frames (default: the model's) at `starts`, as [B, 1, n_mels, width]."""
+        width = width or self.W
+        rows = (self.d.offsets[recs] + starts)[:, None] + np.arange(width)[None, :]
+        x = self.feats[torch.from_numpy(rows.reshape(-1))].reshape(len(recs), width, -1)
         return x.transpose(1, 2).unsqueeze(1).contiguous()  # [B, 1, n_mels, W]
 
     def eval_index(self, recs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -125,6 +126,10 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
     gen = torch.Generator().manual_seed(seed)
     net = build_net(args.arch, args.channels, args.kernels, n_mels=data.d.n_mels, dropout=args.dropout)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    # An exponential moving average of the weights (and BatchNorm statistics) is what gets
+    # evaluated and shipped when --ema is set: it smooths the epoch-to-epoch noise of SGD.
+    ema = (torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema),
+                                               use_buffers=True) if args.ema else None)
     steps_per_epoch = math.ceil(args.samples_per_epoch / args.batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=epochs_total * steps_per_epoch,
                                                 pct_start=0.15)
@@ -133,13 +138,24 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
     for epoch in range(1, stop_at + 1):
         net.train()
         recs = rng.choice(train_recs, size=steps_per_epoch * args.batch_size, p=w)
-        starts = (rng.random(len(recs)) * (data.lengths[recs] - data.W + 1)).astype(np.int64)
+        # Time stretch: each batch reads `width` frames and resamples them to the model's W, so the
+        # model sees heart rates ±`time_stretch` around the recorded one.
+        widths = np.full(steps_per_epoch, data.W)
+        if args.time_stretch:
+            widths = np.round(widths * (1 + args.time_stretch * (2 * rng.random(steps_per_epoch) - 1))).astype(int)
+            widths = np.minimum(widths, [data.lengths[recs[b * args.batch_size:(b + 1) * args.batch_size]].min()
+                                         for b in range(steps_per_epoch)])
+        starts = (rng.random(len(recs)) * (data.lengths[recs] - np.repeat(widths, args.batch_size)[:len(recs)] + 1))
+        starts = starts.astype(np.int64)
         labels = torch.from_numpy(data.d.labels[recs].astype(np.float32))
         tot = 0.0
         t_epoch = time.time()
         for b in range(steps_per_epoch):
             sl = slice(b * args.batch_size, (b + 1) * args.batch_size)
-            x = augment(data.gather(recs[sl], starts[sl]), args, gen)
+            x = data.gather(recs[sl], starts[sl], int(widths[b]))
+            if x.shape[-1] != data.W:
+                x = F.interpolate(x, size=(x.shape[2], data.W), mode="bilinear", align_corners=False)
+            x = augment(x, args, gen)
             y = labels[sl]
             if args.label_smoothing:
                 y = y * (1 - args.label_smoothing) + 0.5 * args.label_smoothing
@@ -148,14 +164,16 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
             loss.backward()
             opt.step()
             sched.step()
+            if ema is not None:
+                ema.update_parameters(net)
             tot += float(loss.detach())
         train_seconds += time.time() - t_epoch
         if on_epoch is not None:
-            on_epoch(epoch, net, tot / steps_per_epoch)
+            on_epoch(epoch, net if ema is None else ema.module, tot / steps_per_epoch)
     # Training throughput without the validation passes, to size longer schedules.
     log(f"trained {stop_at * steps_per_epoch * args.batch_size} windows at "
         f"{stop_at * steps_per_epoch * args.batch_size / max(train_seconds, 1e-9):.0f} windows/s")
-    return net.eval()
+    return (net if ema is None else ema.module).eval()
 
 
 def record_probs(wp: np.ndarray, owner: np.ndarray, n: int, agg: dict) -> np.ndarray:
@@ -181,7 +199,8 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, default=Path("target/heartbeat-training"))
     ap.add_argument("--synthetic", action="store_true", help="write and use a small synthetic npz (development)")
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--seed", type=int, default=2016)
+    ap.add_argument("--seed", type=int, default=2016, help="training seed (fold k uses seed + k)")
+    ap.add_argument("--fold-seed", type=int, default=2016, help="seed of the CV split (keep it fixed to compare runs)")
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--eval-every", type=int, default=4)
     ap.add_argument("--eval-from", type=int, default=16, help="first evaluated epoch")
@@ -190,6 +209,10 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--weight-decay", type=float, default=1e-2)
     ap.add_argument("--dropout", type=float, default=0.5)
+    ap.add_argument("--time-stretch", type=float, default=0.0,
+                    help="random time stretch per batch, ± this fraction (0: off)")
+    ap.add_argument("--ema", type=float, default=0.0,
+                    help="decay of an exponential moving average of the weights to evaluate and ship (0: off)")
     ap.add_argument("--label-smoothing", type=float, default=0.0)
     ap.add_argument("--arch", choices=ARCHS, default="tcn",
                     help="cnn2d: the 2D CNN; tcn: a 1D CNN over time with mel bands as channels (~3x fewer MACs)")
@@ -224,7 +247,7 @@ def main(argv=None):
         counts[s] = {"normal": int((dump.labels[keep][m] == 0).sum()), "abnormal": int((dump.labels[keep][m] == 1).sum())}
 
     strat = np.asarray([f"{dump.subsets[i]}|{dump.labels[i]}" for i in keep])
-    skf = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=args.seed)
+    skf = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=args.fold_seed)
     first = args.eval_from if args.eval_from is not None else max(2 * args.epochs // 3, 1)
     eval_epochs = sorted(set(list(range(first, args.epochs + 1, args.eval_every)) + [args.epochs]))
     # oof[e]: window probabilities of every kept record at eval epoch e, per record position in `keep`
@@ -319,6 +342,7 @@ def main(argv=None):
         "name": args.variant, "mean_subset_macc": r5(best["mean_subset_macc"]), "pooled_macc": r5(oof_pooled["macc"]),
         "pooled_auc": r5(oof_pooled["auc"]), "epoch": e_best, "aggregation": agg, "threshold": r5(thr),
         "per_subset_macc": {s: r5(o["macc"]) for s, o in oof_sub.items()},
+        "per_subset_auc": {s: r5(o["auc"]) for s, o in oof_sub.items()},
         "note": f"arch={args.arch}, {args.sampling} sampling, spec_mask={args.spec_mask}, epochs={args.epochs}, "
                 f"samples/epoch={args.samples_per_epoch}",
         "aggregation_grid": [{"epoch": g["epoch"], "aggregation": g["aggregation"],
@@ -355,7 +379,7 @@ def main(argv=None):
             "records": counts,
             "records_total": int(len(keep)),
             "records_too_short": int(dump.n - len(keep)),
-            "split": f"{args.folds}-fold record-wise CV stratified by subset × label, seed {args.seed}",
+            "split": f"{args.folds}-fold record-wise CV stratified by subset × label, seed {args.fold_seed}",
             "shipped": "one CNN trained on all records for the CV-chosen epoch count (a 5-model ensemble "
                        "would cost 5× the MACs per window and 5× the download)",
             "epochs": e_best,
