@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use heartbeat_core::{Analyzer, FrontEnd, Limits, ModelCard};
+use heartbeat_core::{Analyzer, FeatureConfig, FrontEnd, Limits, ModelCard};
 
 /// Heart-sound screening: normal or abnormal, heart rate and signal quality per recording.
 #[derive(Debug, Parser)]
@@ -52,6 +52,10 @@ enum Command {
         /// Output .npz file.
         #[arg(long)]
         out: PathBuf,
+        /// Feature configuration (JSON, the card's `features` object) to compute instead of the
+        /// model card's: how a model with new features gets its training data.
+        #[arg(long, conflicts_with = "card")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -82,14 +86,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             classify::run(&load_analyzer(custom)?, &paths, format)
         }
         Command::Evaluate { dir } => evaluate::run(&load_analyzer(custom)?, &dir),
-        // Features need the card's configuration only, not the model.
-        Command::Features { dir, out } => {
-            let card = load_card(custom.map(|(_, card)| card))?;
-            features::run(
-                &FrontEnd::new(card.features, Limits::default())?,
-                &dir,
-                &out,
-            )
+        // Features need a feature configuration only, not the model.
+        Command::Features { dir, out, config } => {
+            let config = match config {
+                Some(path) => load_feature_config(&path)?,
+                None => load_card(custom.map(|(_, card)| card))?.features,
+            };
+            features::run(&FrontEnd::new(config, Limits::default())?, &dir, &out)
         }
     }
 }
@@ -102,6 +105,13 @@ fn load_card(path: Option<&PathBuf>) -> anyhow::Result<ModelCard> {
         }
     };
     Ok(ModelCard::from_json(&json)?)
+}
+
+fn load_feature_config(path: &PathBuf) -> anyhow::Result<FeatureConfig> {
+    let json =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&json)
+        .with_context(|| format!("{} is not a feature configuration", path.display()))
 }
 
 fn load_analyzer(custom: Option<(&PathBuf, &PathBuf)>) -> anyhow::Result<Analyzer> {

@@ -663,17 +663,21 @@ impl Npy {
     }
 }
 
+/// Runs `heartbeat features DIR --out OUT [--config CONFIG]`.
+fn features(dir: &Path, out: &Path, config: Option<&Path>) -> Output {
+    let mut cmd = heartbeat();
+    cmd.arg("features").arg(dir).arg("--out").arg(out);
+    if let Some(config) = config {
+        cmd.arg("--config").arg(config);
+    }
+    cmd.output().expect("run")
+}
+
 #[test]
 fn features_writes_an_npz_that_numpy_can_load() {
     let dir = physionet_folder();
     let npz = dir.path().join("features.npz");
-    let out = heartbeat()
-        .arg("features")
-        .arg(dir.path())
-        .arg("--out")
-        .arg(&npz)
-        .output()
-        .expect("run");
+    let out = features(dir.path(), &npz, None);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("skipping") && stderr(&out).contains("b9999"),
@@ -773,4 +777,40 @@ fn flac_seconds(b: &[u8]) -> f64 {
     let total = (u64::from(info[13] & 0x0f) << 32)
         | u64::from(u32::from_be_bytes([info[14], info[15], info[16], info[17]]));
     total as f64 / f64::from(rate)
+}
+
+#[test]
+fn features_computes_the_configuration_it_is_given() {
+    let dir = physionet_folder();
+    let mut config: Value =
+        serde_json::from_str(heartbeat_core::bundled::CARD).expect("bundled card");
+    let mut config = config["features"].take();
+    config["n_mels"] = 16.into();
+    config["normalization"] = "none".into();
+    let config_path = dir.path().join("features.json");
+    std::fs::write(&config_path, config.to_string()).expect("write config");
+    let npz = dir.path().join("features.npz");
+    let out = features(dir.path(), &npz, Some(&config_path));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut zip =
+        zip::ZipArchive::new(std::fs::File::open(&npz).expect("open npz")).expect("a zip file");
+    let mut entry = |name: &str| {
+        let mut bytes = Vec::new();
+        zip.by_name(name)
+            .expect("entry")
+            .read_to_end(&mut bytes)
+            .expect("read entry");
+        Npy::parse(&bytes)
+    };
+    let written: Value =
+        serde_json::from_str(&entry("config.npy").strings()[0]).expect("config JSON");
+    assert_eq!(written, config);
+    assert_eq!(entry("features.npy").shape[1], 16);
+
+    // A configuration the core cannot compute is refused before any file is read.
+    config["fmax"] = 5000.0.into();
+    std::fs::write(&config_path, config.to_string()).expect("write config");
+    let out = features(dir.path(), &dir.path().join("bad.npz"), Some(&config_path));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("fmax"), "{}", stderr(&out));
 }
