@@ -68,7 +68,7 @@ def write_model_card_md(card: dict, path: Path) -> None:
         "- Output `p_abnormal`: probability of abnormal per window (sigmoid in the graph).",
         f"- Architecture: {card.get('architecture', 'small 2D CNN')}.",
         f"- Parameters: {card['parameters']:,}; MACs per window: {card['macs_per_window']:,}; "
-        f"ONNX size: {card['onnx_bytes']:,} bytes.",
+        f"ONNX size: {card['onnx_bytes']:,} bytes (weights stored as float16, computed in float32).",
         f"- Recording decision: windows every {f['window_hop_frames']} frames (plus one aligned to the end), "
         f"aggregation `{json.dumps(card['aggregation'])}`, abnormal iff probability ≥ {card['threshold']:.4f}.",
         "",
