@@ -213,7 +213,7 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--weight-decay", type=float, default=1e-2)
     ap.add_argument("--dropout", type=float, default=0.5)
-    ap.add_argument("--members", type=int, default=1,
+    ap.add_argument("--members", type=int, default=2,
                     help="CNNs per model, trained with different seeds; the model outputs their mean probability")
     ap.add_argument("--time-stretch", type=float, default=0.0,
                     help="random time stretch per batch, ± this fraction (0: off)")
@@ -231,7 +231,8 @@ def main(argv=None):
     ap.add_argument("--min-sensitivity", type=float, default=0.90)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-final", action="store_true", help="cross-validate only (ablations)")
-    ap.add_argument("--variant", default="1D CNN (24-32-48-64-96), spec masks, dropout 0.5, weight decay 0.01, 40 epochs x 6144 windows")
+    ap.add_argument("--variant", default="2 × 1D CNN (24-32-48-64-96) from 2 seeds, log-mel without band-mean "
+                                         "normalisation, spec masks, dropout 0.5, weight decay 0.01, 40 epochs x 6144 windows")
     ap.add_argument("--tried", type=Path, nargs="*", default=[], help="cv_summary.json of ablation runs to list")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
