@@ -182,7 +182,7 @@ fn Charts(analysis: Arc<Analysis>, audio: Option<String>) -> impl IntoView {
                 {cursor}
             </Chart>
             <Chart label=format!("Log-mel spectrogram the model analysed, {fmin:.0} to {fmax:.0} Hz")
-                caption=format!("The normalised log-mel spectrogram the model was given ({fmin:.0}–{fmax:.0} Hz).")
+                caption=format!("The log-mel spectrogram the model was given ({fmin:.0}–{fmax:.0} Hz).")
                 class="chart-spectrogram" draw=spectrogram/>
             <Chart label="Probability of abnormal for each 4 second window, against the decision threshold".to_owned()
                 caption="Probability of abnormal per 4 s window; dashed line: the decision threshold.".to_owned()

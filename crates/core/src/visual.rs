@@ -24,7 +24,7 @@ pub struct Visual {
     pub duration_s: f32,
     /// The conditioned signal's envelope.
     pub waveform: Envelope,
-    /// The normalised log-mel spectrogram the model saw.
+    /// The log-mel spectrogram the model saw (after the card's normalisation).
     pub spectrogram: Image,
 }
 
