@@ -143,6 +143,14 @@ def write_model_card_md(card: dict, path: Path) -> None:
         "  devices, children vs adults, or noisy real-world recordings is unknown and probably lower.",
         "- Cross-validation estimates come from the same sources as training; the maintainers' held-out 15 % is",
         "  the honest test. Subsets c and d are too small (26 and 47 records) for reliable per-subset numbers.",
+    ]
+    if f.get("normalization") == "none":
+        lines += [
+            "- The features keep each recording's average spectrum (no band-mean normalisation: it scored better",
+            "  in cross-validation), so a stethoscope or microphone with a frequency response unlike the six",
+            "  training sources' may shift the model's outputs more than it would with band-mean normalisation.",
+        ]
+    lines += [
         "- Recordings shorter than one window are rejected; poor-quality recordings are not scored by this model",
         "  (the Rust core's quality checks gate them).",
         "- Binary normal/abnormal only; abnormal covers many pathologies with different prevalence per site.",
