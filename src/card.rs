@@ -80,6 +80,9 @@ pub struct Epoch {
     pub epoch: u32,
     /// Mean training loss.
     pub train_loss: f32,
+    /// Which of the model's CNNs, when it averages several (absent for a single CNN).
+    #[serde(default)]
+    pub member: Option<u32>,
 }
 
 /// Training data per subset.
@@ -135,9 +138,11 @@ impl CardView {
         serde_json::from_str(json).map_err(|e| format!("the model card is incomplete: {e}"))
     }
 
-    /// The loss curves, one series per fold (in fold order, "all" last).
+    /// The loss curves, one series per fold (in fold order, "all" last). A model that averages
+    /// several CNNs logs each one's epochs; their losses are averaged per epoch, so each fold
+    /// stays one curve.
     pub fn loss_curves(&self) -> Vec<(String, Vec<(f32, f32)>)> {
-        let mut series: Vec<(String, Vec<(f32, f32)>)> = Vec::new();
+        let mut series: Vec<(String, Vec<SummedLoss>)> = Vec::new();
         for e in &self.history {
             let name = match &e.fold {
                 serde_json::Value::String(s) if s == "all" => "final model".to_owned(),
@@ -146,14 +151,43 @@ impl CardView {
                     other.as_str().map_or(other.to_string(), str::to_owned)
                 ),
             };
-            let point = (e.epoch as f32, e.train_loss);
-            match series.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, points)) => points.push(point),
-                None => series.push((name, vec![point])),
+            let points = match series.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, points)) => points,
+                None => {
+                    series.push((name, Vec::new()));
+                    &mut series.last_mut().expect("just pushed").1
+                }
+            };
+            match points.iter_mut().find(|p| p.epoch == e.epoch) {
+                Some(p) => {
+                    p.sum += e.train_loss;
+                    p.cnns += 1;
+                }
+                None => points.push(SummedLoss {
+                    epoch: e.epoch,
+                    sum: e.train_loss,
+                    cnns: 1,
+                }),
             }
         }
         series
+            .into_iter()
+            .map(|(name, points)| {
+                let curve = points
+                    .into_iter()
+                    .map(|p| (p.epoch as f32, p.sum / p.cnns as f32))
+                    .collect();
+                (name, curve)
+            })
+            .collect()
     }
+}
+
+/// One epoch's training loss summed over the CNNs that logged it.
+struct SummedLoss {
+    epoch: u32,
+    sum: f32,
+    cnns: u32,
 }
 
 /// The bundled card, typed and viewed.
@@ -188,6 +222,39 @@ mod tests {
             .map(|r| r.normal + r.abnormal)
             .sum();
         assert_eq!(total, view.metrics.pooled.n);
+    }
+
+    #[test]
+    fn an_ensemble_s_cnns_share_one_curve_per_fold() {
+        let epoch = |fold: serde_json::Value, epoch, train_loss, member| Epoch {
+            fold,
+            epoch,
+            train_loss,
+            member,
+        };
+        let view = CardView {
+            history: vec![
+                epoch(0.into(), 1, 0.6, Some(0)),
+                epoch(0.into(), 2, 0.4, Some(0)),
+                epoch(0.into(), 1, 0.8, Some(1)),
+                epoch(0.into(), 2, 0.2, Some(1)),
+                epoch("all".into(), 1, 0.5, Some(0)),
+                epoch("all".into(), 1, 0.7, Some(1)),
+            ],
+            ..bundled().expect("bundled card").1
+        };
+        let curves = view.loss_curves();
+        let names: Vec<&str> = curves.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["fold 0", "final model"]);
+        let close = |got: &[(f32, f32)], want: &[(f32, f32)]| {
+            got.len() == want.len()
+                && got
+                    .iter()
+                    .zip(want)
+                    .all(|(g, w)| g.0 == w.0 && (g.1 - w.1).abs() < 1e-6)
+        };
+        assert!(close(&curves[0].1, &[(1.0, 0.7), (2.0, 0.3)]), "{curves:?}");
+        assert!(close(&curves[1].1, &[(1.0, 0.6)]), "{curves:?}");
     }
 
     #[test]
