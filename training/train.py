@@ -149,7 +149,7 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
             widths = np.round(widths * (1 + args.time_stretch * (2 * rng.random(steps_per_epoch) - 1))).astype(int)
             widths = np.minimum(widths, [data.lengths[recs[b * args.batch_size:(b + 1) * args.batch_size]].min()
                                          for b in range(steps_per_epoch)])
-        starts = (rng.random(len(recs)) * (data.lengths[recs] - np.repeat(widths, args.batch_size)[:len(recs)] + 1))
+        starts = (rng.random(len(recs)) * (data.lengths[recs] - np.repeat(widths, args.batch_size) + 1))
         starts = starts.astype(np.int64)
         labels = torch.from_numpy(data.d.labels[recs].astype(np.float32))
         tot = 0.0

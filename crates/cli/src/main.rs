@@ -100,17 +100,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn load_card(path: Option<&PathBuf>) -> anyhow::Result<ModelCard> {
     let json = match path {
         None => heartbeat_core::bundled::CARD.to_owned(),
-        Some(p) => {
-            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
-        }
+        Some(p) => read_text(p)?,
     };
     Ok(ModelCard::from_json(&json)?)
 }
 
+fn read_text(path: &PathBuf) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
 fn load_feature_config(path: &PathBuf) -> anyhow::Result<FeatureConfig> {
-    let json =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&json)
+    serde_json::from_str(&read_text(path)?)
         .with_context(|| format!("{} is not a feature configuration", path.display()))
 }
 
