@@ -107,8 +107,16 @@ def predict_windows(net, data: Data, r: np.ndarray, s: np.ndarray, bs: int = 512
 
 
 def augment(x: torch.Tensor, args, gen: torch.Generator) -> torch.Tensor:
+    B, _, M, W = x.shape
+    if args.colour_aug:
+        # A random stethoscope colour per window: gain, tilt and two smooth bumps across the mel
+        # bands (each up to ±colour_aug dB), constant over time, as a different chest piece and
+        # microphone would add to features without band-mean normalisation.
+        c = (torch.rand(B, 4, generator=gen) * 2 - 1) * args.colour_aug
+        u = torch.linspace(-1, 1, M)
+        basis = torch.stack([torch.ones(M), u, torch.cos(math.pi * u), torch.cos(2 * math.pi * u)])
+        x = x + (c @ basis)[:, None, :, None]
     if args.spec_mask:
-        B, _, M, W = x.shape
         # one frequency band mask (≤ 4 mel bands) and one time mask (≤ 20 frames) per window
         f0 = torch.randint(0, M, (B,), generator=gen)
         fw = torch.randint(0, 5, (B,), generator=gen)
@@ -119,8 +127,22 @@ def augment(x: torch.Tensor, args, gen: torch.Generator) -> torch.Tensor:
         fm = (mi >= f0[:, None]) & (mi < (f0 + fw)[:, None])
         tm = (ti >= t0[:, None]) & (ti < (t0 + tw)[:, None])
         mask = fm[:, None, :, None] | tm[:, None, None, :]
-        x = x.masked_fill(mask, 0.0)
+        fill = x.mean(dim=(2, 3), keepdim=True) if args.mask_fill == "mean" else torch.zeros(B, 1, 1, 1)
+        x = torch.where(mask, fill, x)
     return x
+
+
+class GradReverse(torch.autograd.Function):
+    """Identity forward; the gradient times -weight backward."""
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        ctx.weight = weight
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return -ctx.weight * g, None
 
 
 def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_total: int, stop_at: int,
@@ -129,7 +151,15 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
     net = build_net(args.arch, args.channels, args.kernels, n_mels=data.d.n_mels, dropout=args.dropout)
-    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    params = list(net.parameters())
+    # Domain-adversarial training: a subset classifier on the window embedding whose gradient
+    # reaches the CNN reversed, so the embedding is pushed to carry the heart, not the site.
+    site_of = {s: i for i, s in enumerate(sorted(set(data.d.subsets)))}
+    sites = np.asarray([site_of[s] for s in data.d.subsets])
+    adversary = torch.nn.Linear(net.fc.in_features, len(site_of)) if args.adversary else None
+    if adversary is not None:
+        params += list(adversary.parameters())
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
     # An exponential moving average of the weights (and BatchNorm statistics) is what gets
     # evaluated and shipped when --ema is set: it smooths the epoch-to-epoch noise of SGD.
     ema = (torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema),
@@ -161,9 +191,21 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
                 x = F.interpolate(x, size=(x.shape[2], data.W), mode="bilinear", align_corners=False)
             x = augment(x, args, gen)
             y = labels[sl]
+            if args.mixup:
+                # Mixup: convex blends of two windows and their labels (one weight per batch).
+                lam = float(rng.beta(args.mixup, args.mixup))
+                perm = torch.randperm(len(y), generator=gen)
+                x, y = lam * x + (1 - lam) * x[perm], lam * y + (1 - lam) * y[perm]
             if args.label_smoothing:
                 y = y * (1 - args.label_smoothing) + 0.5 * args.label_smoothing
-            loss = F.binary_cross_entropy_with_logits(net(x), y)
+            if adversary is None:
+                loss = F.binary_cross_entropy_with_logits(net(x), y)
+            else:
+                e = net.embed(x)
+                ramp = 2 / (1 + math.exp(-10 * (epoch - 1) / stop_at)) - 1
+                site_logits = adversary(GradReverse.apply(e, args.adversary * ramp))
+                loss = (F.binary_cross_entropy_with_logits(net.head(e), y)
+                        + F.cross_entropy(site_logits, torch.from_numpy(sites[recs[sl]])))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -219,6 +261,13 @@ def main(argv=None):
                     help="random time stretch per batch, ± this fraction (0: off)")
     ap.add_argument("--ema", type=float, default=0.0,
                     help="decay of an exponential moving average of the weights to evaluate and ship (0: off)")
+    ap.add_argument("--colour-aug", type=float, default=0.0,
+                    help="random per-window gain, tilt and spectral bumps, each up to ± this many dB (0: off)")
+    ap.add_argument("--mask-fill", choices=["zero", "mean"], default="zero",
+                    help="value of masked cells: 0 dB, or the window's mean level")
+    ap.add_argument("--adversary", type=float, default=0.0,
+                    help="weight of the reversed gradient of a subset classifier on the embedding (0: off)")
+    ap.add_argument("--mixup", type=float, default=0.0, help="mixup Beta(alpha, alpha) (0: off)")
     ap.add_argument("--label-smoothing", type=float, default=0.0)
     ap.add_argument("--arch", choices=ARCHS, default="tcn",
                     help="cnn2d: the 2D CNN; tcn: a 1D CNN over time with mel bands as channels (~3x fewer MACs)")
@@ -231,8 +280,9 @@ def main(argv=None):
     ap.add_argument("--min-sensitivity", type=float, default=0.90)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-final", action="store_true", help="cross-validate only (ablations)")
-    ap.add_argument("--variant", default="2 × 1D CNN (24-32-48-64-96) from 2 seeds, log-mel without band-mean "
-                                         "normalisation, spec masks, dropout 0.5, weight decay 0.01, 40 epochs x 6144 windows")
+    ap.add_argument("--variant", default="2 × 1D CNN (24-32-48-64-96) from 2 seeds, 6 s windows every 3 s, log-mel "
+                                         "without band-mean normalisation, spec masks, dropout 0.5, weight decay 0.01, "
+                                         "40 epochs x 6144 windows")
     ap.add_argument("--tried", type=Path, nargs="*", default=[], help="cv_summary.json of ablation runs to list")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -396,7 +446,8 @@ def main(argv=None):
         "training": {
             "records": counts,
             "records_total": int(len(keep)),
-            "records_too_short": int(dump.n - len(keep)),
+            "records_refused": dump.refused + [f"{dump.records[i]}: shorter than one window"
+                                               for i in np.setdiff1d(np.arange(dump.n), keep)],
             "split": f"{args.folds}-fold record-wise CV stratified by subset × label, seed {args.fold_seed}",
             "shipped": (f"{args.members} CNNs (seeds apart) trained on all records for the CV-chosen epoch count, "
                         f"their window probabilities averaged, as in cross-validation" if args.members > 1 else

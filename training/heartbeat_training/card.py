@@ -92,6 +92,8 @@ def write_model_card_md(card: dict, path: Path) -> None:
             for s, c in counts.items():
                 lines.append(f"| {s} | {c.get('normal', 0)} | {c.get('abnormal', 0)} |")
             lines.append("")
+        for r in tr.get("records_refused", []):
+            lines.append(f"- not used (the core refuses it, as the app would): {r}")
         for k in ("split", "shipped", "epochs", "seed", "selection", "threshold_rule"):
             if k in tr:
                 lines.append(f"- {k.replace('_', ' ')}: {tr[k]}")

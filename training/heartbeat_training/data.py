@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,8 @@ class FeatureDump:
     records: list[str]
     subsets: list[str]
     config: dict
+    # "record: reason" for each recording the core refused when dumping (too short, silent, ...)
+    refused: list[str] = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -62,6 +64,7 @@ def load_features(path: str | Path) -> FeatureDump:
         records=_strs(z["records"]),
         subsets=[s if s.startswith("training-") else f"training-{s}" for s in _strs(z["subsets"])],
         config=config,
+        refused=_strs(z["refused"]) if "refused" in z.files else [],
     )
     n = len(d.records)
     if d.offsets.shape != (n + 1,) or d.labels.shape != (n,) or len(d.subsets) != n:

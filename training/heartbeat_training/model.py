@@ -36,9 +36,15 @@ class WindowNet(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(channels_out, 1)
 
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The pooled window embedding ([N, channels_out]) the head classifies."""
+        return self.flatten(self.pool(self.features(x)))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.flatten(self.pool(self.features(x)))
-        return self.fc(self.dropout(x)).reshape(-1)
+        return self.head(self.embed(x))
+
+    def head(self, e: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.dropout(e)).reshape(-1)
 
 
 class HeartCNN(WindowNet):

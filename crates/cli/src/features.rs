@@ -26,6 +26,9 @@ pub fn run(front: &FrontEnd, dir: &Path, out: &Path) -> anyhow::Result<ExitCode>
     let n_mels = front.config().n_mels;
     let (mut frames, mut offsets) = (Vec::new(), vec![0i64]);
     let (mut labels, mut names, mut subsets) = (Vec::new(), Vec::new(), Vec::new());
+    // Records the core refuses (too short for one window, silent, ...) are listed in the dump
+    // with the reason, so the model card can say which recordings it was never shown.
+    let mut refused = Vec::new();
     for (rec, p) in records.iter().zip(prepared) {
         match p {
             Ok(p) => {
@@ -35,7 +38,10 @@ pub fn run(front: &FrontEnd, dir: &Path, out: &Path) -> anyhow::Result<ExitCode>
                 names.push(rec.record.as_str());
                 subsets.push(rec.subset.as_str());
             }
-            Err(e) => eprintln!("heartbeat: skipping {}: {e}", rec.path.display()),
+            Err(e) => {
+                eprintln!("heartbeat: skipping {}: {e}", rec.path.display());
+                refused.push(format!("{}: {e}", rec.record));
+            }
         }
     }
     if labels.is_empty() {
@@ -55,6 +61,7 @@ pub fn run(front: &FrontEnd, dir: &Path, out: &Path) -> anyhow::Result<ExitCode>
             ("records", Array::strings(&names)),
             ("subsets", Array::strings(&subsets)),
             ("config", Array::strings(&[config])),
+            ("refused", Array::strings(&refused)),
         ],
     )?;
     eprintln!(
