@@ -122,7 +122,7 @@ pub struct CardView {
     pub weaknesses: Vec<String>,
     /// Trainable parameters.
     pub parameters: usize,
-    /// Multiply-accumulates per 4 s window.
+    /// Multiply-accumulates per window (`features.window_frames` frames).
     pub macs_per_window: u64,
     /// Size of the ONNX file.
     pub onnx_bytes: usize,

@@ -101,9 +101,14 @@ fn bench_core_pipeline() {
 const MODEL_WARMUP: usize = 5;
 /// Measured runs of the model; `ort.mjs` uses the same count for onnxruntime-web.
 const MODEL_RUNS: usize = 21;
-/// Windows of 4 s every 2 s in 30 s: (30 - 4) / 2 + 1. The core's extra end-aligned window (when
-/// frames are left over) makes it 15 for 30 s exactly; `core_pipeline` reports that count.
-const MODEL_WINDOWS: usize = 14;
+/// The windows of a 30 s recording at the card's window length and stride (9 for 6 s windows
+/// every 3 s), so the model is timed on the batch a typical recording gives it. The core adds an
+/// end-aligned window when frames are left over; `core_pipeline` reports the count it used.
+fn model_windows(card: &ModelCard) -> usize {
+    let f = &card.features;
+    let frames = (30.0 * f.frame_rate()).round() as usize;
+    (frames - f.window_frames) / f.window_hop_frames + 1
+}
 
 /// `tests/fixtures/parity/input.json`: real feature windows, shared with the parity test.
 #[derive(Deserialize)]
@@ -132,6 +137,7 @@ fn bench_model_tract() {
             .expect("parity fixture parses");
     let card = ModelCard::from_json(bundled::CARD).expect("bundled card parses");
     let (n_mels, frames) = (card.features.n_mels, card.features.window_frames);
+    let n_windows = model_windows(&card);
     assert_eq!(
         parity.shape[1..],
         [1, n_mels, frames],
@@ -139,7 +145,7 @@ fn bench_model_tract() {
     );
     let stored: Vec<&[f32]> = parity.data.chunks_exact(n_mels * frames).collect();
     // Window i is stored window i mod 3: the tiling ort.mjs repeats.
-    let batch: Vec<f32> = (0..MODEL_WINDOWS)
+    let batch: Vec<f32> = (0..n_windows)
         .flat_map(|i| stored[i % stored.len()])
         .copied()
         .collect();
@@ -160,7 +166,7 @@ fn bench_model_tract() {
         "engine": "tract-onnx",
         "build": "cargo --release (opt-level 3, thin LTO), wasm32-unknown-unknown, +simd128",
         "input": {
-            "shape": [MODEL_WINDOWS, 1, n_mels, frames],
+            "shape": [n_windows, 1, n_mels, frames],
             "source": "tests/fixtures/parity/input.json, window i = stored window i mod 3",
             "stored_windows": parity.windows,
             "fnv1a_f32": fnv1a(&batch),
@@ -173,8 +179,8 @@ fn bench_model_tract() {
     console_log!("BENCH_MODEL_JSON {result}");
 }
 
-/// Where the model's time goes. The same [`MODEL_WINDOWS`] windows through three plans: the
-/// batch left symbolic (one plan for every recording length), fixed at [`MODEL_WINDOWS`], and
+/// Where the model's time goes. The same [`model_windows`] windows through three plans: the
+/// batch left symbolic (one plan for every recording length), fixed at that count, and
 /// fixed at 1 with the windows run one by one (tract lowers convolutions differently once every
 /// shape is known, and some lowerings take one image only). Then the time of each operator of
 /// the batch-1 plan, summed over the windows (median over the runs, in plan order).
@@ -185,6 +191,7 @@ fn bench_model_profile() {
     type Plan = std::sync::Arc<TypedRunnableModel>;
     let card = ModelCard::from_json(bundled::CARD).expect("bundled card parses");
     let (n_mels, frames) = (card.features.n_mels, card.features.window_frames);
+    let n_windows = model_windows(&card);
     let per = n_mels * frames;
     // `None`: the batch stays the symbol N, as in the core.
     let plan = |batch: Option<usize>| -> Plan {
@@ -203,7 +210,7 @@ fn bench_model_profile() {
             .into_runnable()
             .expect("plans")
     };
-    let windows = synth_windows(MODEL_WINDOWS * per);
+    let windows = synth_windows(n_windows * per);
     let tensor = |values: &[f32]| -> TValue {
         tract_ndarray::Array4::from_shape_vec(
             (values.len() / per, 1, n_mels, frames),
@@ -228,8 +235,8 @@ fn bench_model_profile() {
         }
         stats((0..MODEL_RUNS).map(|_| timed(p, batch)).collect())
     };
-    let symbolic = measure(&plan(None), MODEL_WINDOWS);
-    let fixed = measure(&plan(Some(MODEL_WINDOWS)), MODEL_WINDOWS);
+    let symbolic = measure(&plan(None), n_windows);
+    let fixed = measure(&plan(Some(n_windows)), n_windows);
     let single = plan(Some(1));
     let one_by_one = measure(&single, 1);
 
@@ -267,7 +274,7 @@ fn bench_model_profile() {
         })
         .collect();
     let result = json!({
-        "windows": MODEL_WINDOWS,
+        "windows": n_windows,
         "symbolic_batch": symbolic,
         "fixed_batch": fixed,
         "batch_of_1_looped": one_by_one,

@@ -1,6 +1,6 @@
-// The model alone, tract vs onnxruntime-web, on the same [14, 1, 32, 200] tensor: takes tract's
-// result (bench.rs, test `bench_model_tract`), runs ort.html in the page, checks the two engines'
-// outputs agree within 1e-4 and reports both medians and their ratio.
+// The model alone, tract vs onnxruntime-web, on the same tensor (a 30 s recording's windows):
+// takes tract's result (bench.rs, test `bench_model_tract`), runs ort.html in the page, checks the
+// two engines' outputs agree within 1e-4 and reports both medians and their ratio.
 import { ROOT, log, sizes, stats } from './lib.mjs';
 
 /** Same counts as bench.rs, so both engines are timed alike. */

@@ -7,7 +7,7 @@
 #   core_pipeline  bench.rs `bench_core_pipeline`: each pipeline stage, wasm-bindgen-test in
 #                  headless Chromium (cargo --release)
 #   model          bench.rs `bench_model_tract` + ort.mjs: the model alone on tract and on
-#                  onnxruntime-web, same [14, 1, 32, 200] tensor; the outputs must agree (1e-4)
+#                  onnxruntime-web, same tensor (a 30 s recording's windows); the outputs must agree (1e-4)
 #   model_profile  bench.rs `bench_model_profile`: tract with a symbolic vs a fixed batch, and
 #                  the time of each operator of the plan
 #   app            app.mjs: the built app (HEARTBEAT_DIST, default dist/) served under a sub-path

@@ -40,6 +40,17 @@ pub fn AnalysePage() -> impl IntoView {
         }
     };
 
+    // The model hears nothing shorter than one of its windows; the core refuses such recordings.
+    let min_seconds = state
+        .card
+        .with_value(|card| card.as_ref().ok().map(|(c, _)| c.features.window_seconds()));
+    let hint =
+        format!(
+        "or drop them here. WAV, MP3, FLAC, OGG and whatever else this browser plays; {} from a \
+         digital stethoscope or a phone held against the chest, ideally 20–30 s.",
+        min_seconds.map_or("recordings".to_owned(), |s| format!("at least {s:.0} seconds"))
+    );
+
     view! {
         <section class="picker" class:dragging=move || dragging.get()
             on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true); }
@@ -48,10 +59,7 @@ pub fn AnalysePage() -> impl IntoView {
             <h2>"Analyse recordings"</h2>
             <label class="button primary" for="file-input">"Choose recordings…"</label>
             <input id="file-input" class="visually-hidden" type="file" multiple accept=ACCEPT on:change=on_pick/>
-            <p class="hint">
-                "or drop them here. WAV, MP3, FLAC, OGG and whatever else this browser plays; at least "
-                "4 seconds from a digital stethoscope or a phone held against the chest, ideally 20–30 s."
-            </p>
+            <p class="hint">{hint}</p>
         </section>
         <Batch/>
         <Selected/>

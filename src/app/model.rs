@@ -145,8 +145,9 @@ fn Card(card: ModelCard, view: CardView) -> impl IntoView {
             <dl class="facts">
                 <dt>"Network"</dt><dd>{view.architecture.clone()}</dd>
                 <dt>"Size"</dt>
-                <dd>{format!("{} parameters, {:.1} M multiply-accumulates per 4 s window, {:.0} KB ONNX",
-                    view.parameters, view.macs_per_window as f64 / 1e6, view.onnx_bytes as f64 / 1e3)}</dd>
+                <dd>{format!("{} parameters, {:.1} M multiply-accumulates per {:.0} s window, {:.0} KB ONNX",
+                    view.parameters, view.macs_per_window as f64 / 1e6, f.window_seconds(),
+                    view.onnx_bytes as f64 / 1e3)}</dd>
                 <dt>"Input"</dt>
                 <dd>{format!("{} Hz audio, band-pass {:.0}–{:.0} Hz, {} log-mel bands, {:.1} s windows every {:.1} s",
                     f.sample_rate, f.band_low_hz, f.band_high_hz, f.n_mels, f.window_seconds(),

@@ -108,6 +108,12 @@ fn Charts(analysis: Arc<Analysis>, audio: Option<String>) -> impl IntoView {
         .filter(|w| w.probability >= threshold)
         .count();
     let n_windows = analysis.report.windows.len();
+    // Every window is the model's full input length (shorter recordings are refused).
+    let window_s = analysis
+        .report
+        .windows
+        .first()
+        .map_or(0.0, |w| w.end_s - w.start_s);
 
     let a = analysis.clone();
     let waveform: Draw = Rc::new(move |c| {
@@ -155,7 +161,7 @@ fn Charts(analysis: Arc<Analysis>, audio: Option<String>) -> impl IntoView {
     let follow = move |_| follow_playback(player, position);
 
     let waveform_caption = format!(
-        "Shading: each analysed 4 s window by the model's probability of abnormal; {above} of \
+        "Shading: each analysed {window_s:.0} s window by the model's probability of abnormal; {above} of \
          {n_windows} windows at or above the threshold are outlined."
     );
     let playback = match audio {
@@ -184,8 +190,8 @@ fn Charts(analysis: Arc<Analysis>, audio: Option<String>) -> impl IntoView {
             <Chart label=format!("Log-mel spectrogram the model analysed, {fmin:.0} to {fmax:.0} Hz")
                 caption=format!("The log-mel spectrogram the model was given ({fmin:.0}–{fmax:.0} Hz).")
                 class="chart-spectrogram" draw=spectrogram/>
-            <Chart label="Probability of abnormal for each 4 second window, against the decision threshold".to_owned()
-                caption="Probability of abnormal per 4 s window; dashed line: the decision threshold.".to_owned()
+            <Chart label=format!("Probability of abnormal for each {window_s:.0} second window, against the decision threshold")
+                caption=format!("Probability of abnormal per {window_s:.0} s window; dashed line: the decision threshold.")
                 class="chart-windows" draw=windows/>
         </section>
     }

@@ -24,8 +24,8 @@ const FREQUENCY_TICKS: usize = 4;
 /// The recording's envelope as a filled min/max band, over a background shaded deeper the
 /// higher the analysed windows' P(abnormal).
 ///
-/// Windows overlap (4 s long, 2 s apart), so the shading is per stretch between window edges
-/// (2 s hops), and each stretch takes the **highest** P(abnormal) of the windows covering it:
+/// Windows overlap (each is longer than the hop between them), so the shading is per stretch
+/// between window edges, and each stretch takes the **highest** P(abnormal) of the windows covering it:
 /// a screening view should not dilute the one window that looked abnormal with its
 /// neighbours. Stretches at or above `threshold` also get a solid strip along the top of the
 /// plot, which reads without colour.
