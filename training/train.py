@@ -154,10 +154,11 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
     params = list(net.parameters())
     # Domain-adversarial training: a subset classifier on the window embedding whose gradient
     # reaches the CNN reversed, so the embedding is pushed to carry the heart, not the site.
-    site_of = {s: i for i, s in enumerate(sorted(set(data.d.subsets)))}
-    sites = np.asarray([site_of[s] for s in data.d.subsets])
-    adversary = torch.nn.Linear(net.fc.in_features, len(site_of)) if args.adversary else None
-    if adversary is not None:
+    adversary = None
+    if args.adversary:
+        site_of = {s: i for i, s in enumerate(sorted(set(data.d.subsets)))}
+        sites = np.asarray([site_of[s] for s in data.d.subsets])
+        adversary = torch.nn.Linear(net.fc.in_features, len(site_of))
         params += list(adversary.parameters())
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
     # An exponential moving average of the weights (and BatchNorm statistics) is what gets

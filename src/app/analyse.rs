@@ -44,11 +44,12 @@ pub fn AnalysePage() -> impl IntoView {
     let min_seconds = state
         .card
         .with_value(|card| card.as_ref().ok().map(|(c, _)| c.features.window_seconds()));
-    let hint =
-        format!(
-        "or drop them here. WAV, MP3, FLAC, OGG and whatever else this browser plays; {} from a \
-         digital stethoscope or a phone held against the chest, ideally 20–30 s.",
-        min_seconds.map_or("recordings".to_owned(), |s| format!("at least {s:.0} seconds"))
+    let length = min_seconds.map_or("recordings".to_owned(), |s| {
+        format!("at least {s:.0} seconds")
+    });
+    let hint = format!(
+        "or drop them here. WAV, MP3, FLAC, OGG and whatever else this browser plays; {length} \
+         from a digital stethoscope or a phone held against the chest, ideally 20–30 s."
     );
 
     view! {
