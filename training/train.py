@@ -281,9 +281,8 @@ def main(argv=None):
     ap.add_argument("--min-sensitivity", type=float, default=0.90)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-final", action="store_true", help="cross-validate only (ablations)")
-    ap.add_argument("--variant", default="2 × 1D CNN (24-32-48-64-96) from 2 seeds, 6 s windows every 3 s, log-mel "
-                                         "without band-mean normalisation, spec masks, dropout 0.5, weight decay 0.01, "
-                                         "40 epochs x 6144 windows")
+    ap.add_argument("--variant", default="2 × 1D CNN (24-32-48-64-96) from 2 seeds, log-mel without band-mean "
+                                         "normalisation, spec masks, dropout 0.5, weight decay 0.01, 40 epochs x 6144 windows")
     ap.add_argument("--tried", type=Path, nargs="*", default=[], help="cv_summary.json of ablation runs to list")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)

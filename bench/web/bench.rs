@@ -6,8 +6,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use heartbeat_core::model::Model;
-use heartbeat_core::synth;
 use heartbeat_core::{bundled, Analyzer, FrontEnd, ModelCard};
+use heartbeat_core::{synth, windows};
 use heartbeat_worker::analysis::analyze;
 use heartbeat_worker::protocol::Input;
 use serde::Deserialize;
@@ -101,13 +101,13 @@ fn bench_core_pipeline() {
 const MODEL_WARMUP: usize = 5;
 /// Measured runs of the model; `ort.mjs` uses the same count for onnxruntime-web.
 const MODEL_RUNS: usize = 21;
-/// The windows of a 30 s recording at the card's window length and stride (14 for 4 s windows
-/// every 2 s), so the model is timed on the batch a typical recording gives it. The core adds an
-/// end-aligned window when frames are left over; `core_pipeline` reports the count it used.
+/// The windows the core cuts from 30 s of frames at the card's window length and stride (14 for
+/// 4 s windows every 2 s), so the model is timed on the batch a typical recording gives it.
+/// `core_pipeline` reports the count a decoded 30 s file gets.
 fn model_windows(card: &ModelCard) -> usize {
     let f = &card.features;
     let frames = (30.0 * f.frame_rate()).round() as usize;
-    (frames - f.window_frames) / f.window_hop_frames + 1
+    windows::starts(frames, f.window_frames, f.window_hop_frames).len()
 }
 
 /// `tests/fixtures/parity/input.json`: real feature windows, shared with the parity test.
