@@ -10,6 +10,11 @@ WASM_BINDGEN_VERSION=0.2.130  # must equal the `wasm-bindgen = "=…"` pin in Ca
 
 say() { printf '[setup] %s\n' "$*"; }
 
+# Trunk and wasm-bindgen-cli are built into target/tools, not ~/.cargo: CI caches target/, so
+# the ~25 minutes of building them are paid once, not on every run. A matching version already
+# on PATH (an earlier install in ~/.cargo/bin, say) is used as it is. `cargo clean` removes them.
+source scripts/env.sh
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding rust target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
@@ -17,14 +22,14 @@ fi
 
 if ! trunk --version 2>/dev/null | grep -q "trunk $TRUNK_VERSION"; then
   say "installing trunk $TRUNK_VERSION (takes ~15 min)"
-  cargo install trunk --version "=$TRUNK_VERSION" --locked
+  env -u CARGO_TARGET_DIR cargo install --root "$HEARTBEAT_TOOLS" trunk --version "=$TRUNK_VERSION" --locked
 fi
 
 # Trunk would download wasm-bindgen itself; the build runs offline, so it must be installed.
 # No --locked: the crate's own lock file pins dependencies that no longer build.
 if ! wasm-bindgen --version 2>/dev/null | grep -q "wasm-bindgen $WASM_BINDGEN_VERSION"; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (takes ~15 min)"
-  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"
+  env -u CARGO_TARGET_DIR cargo install --root "$HEARTBEAT_TOOLS" wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"
 fi
 
 # Headless Chromium for the browser tests, and the tools that turn the data set's FLAC into WAV.
