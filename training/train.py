@@ -100,9 +100,10 @@ def sampling_weights(d, recs: np.ndarray, mode: str, power: float) -> np.ndarray
 @torch.no_grad()
 def predict_windows(net, data: Data, r: np.ndarray, s: np.ndarray, bs: int = 512) -> np.ndarray:
     net.eval()
+    dev = next(net.parameters()).device
     out = []
     for k in range(0, len(r), bs):
-        out.append(torch.sigmoid(net(data.gather(r[k:k + bs], s[k:k + bs]))).numpy())
+        out.append(torch.sigmoid(net(data.gather(r[k:k + bs], s[k:k + bs]).to(dev))).cpu().numpy())
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
@@ -151,6 +152,7 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
     net = build_net(args.arch, args.channels, args.kernels, n_mels=data.d.n_mels, dropout=args.dropout)
+    net.to(args.device)
     params = list(net.parameters())
     # Domain-adversarial training: a subset classifier on the window embedding whose gradient
     # reaches the CNN reversed, so the embedding is pushed to carry the heart, not the site.
@@ -158,7 +160,7 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
     if args.adversary:
         site_of = {s: i for i, s in enumerate(sorted(set(data.d.subsets)))}
         sites = np.asarray([site_of[s] for s in data.d.subsets])
-        adversary = torch.nn.Linear(net.fc.in_features, len(site_of))
+        adversary = torch.nn.Linear(net.fc.in_features, len(site_of)).to(args.device)
         params += list(adversary.parameters())
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
     # An exponential moving average of the weights (and BatchNorm statistics) is what gets
@@ -190,12 +192,12 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
             x = data.gather(recs[sl], starts[sl], int(widths[b]))
             if x.shape[-1] != data.W:
                 x = F.interpolate(x, size=(x.shape[2], data.W), mode="bilinear", align_corners=False)
-            x = augment(x, args, gen)
-            y = labels[sl]
+            x = augment(x, args, gen).to(args.device)
+            y = labels[sl].to(args.device)
             if args.mixup:
                 # Mixup: convex blends of two windows and their labels (one weight per batch).
                 lam = float(rng.beta(args.mixup, args.mixup))
-                perm = torch.randperm(len(y), generator=gen)
+                perm = torch.randperm(len(y), generator=gen).to(args.device)
                 x, y = lam * x + (1 - lam) * x[perm], lam * y + (1 - lam) * y[perm]
             if args.label_smoothing:
                 y = y * (1 - args.label_smoothing) + 0.5 * args.label_smoothing
@@ -206,7 +208,7 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
                 ramp = 2 / (1 + math.exp(-10 * (epoch - 1) / stop_at)) - 1
                 site_logits = adversary(GradReverse.apply(e, args.adversary * ramp))
                 loss = (F.binary_cross_entropy_with_logits(net.head(e), y)
-                        + F.cross_entropy(site_logits, torch.from_numpy(sites[recs[sl]])))
+                        + F.cross_entropy(site_logits, torch.from_numpy(sites[recs[sl]]).to(args.device)))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -220,7 +222,22 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
     # Training throughput without the validation passes, to size longer schedules.
     log(f"trained {stop_at * steps_per_epoch * args.batch_size} windows at "
         f"{stop_at * steps_per_epoch * args.batch_size / max(train_seconds, 1e-9):.0f} windows/s")
-    return (net if ema is None else ema.module).eval()
+    return (net if ema is None else ema.module).cpu().eval()
+
+
+def augmentation_summary(args) -> str:
+    """The card's one-line account of what train_model() did to the training windows."""
+    parts = ["random window crops"]
+    if args.time_stretch:
+        parts.append(f"time stretch ± {args.time_stretch:.0%}")
+    if args.colour_aug:
+        parts.append(f"random stethoscope colour ± {args.colour_aug:g} dB")
+    if args.spec_mask:
+        fill = "the window's mean level" if args.mask_fill == "mean" else "0 dB"
+        parts.append(f"one time mask (≤ 20 frames) and one mel mask (≤ 4 bands) filled with {fill}")
+    if args.mixup:
+        parts.append(f"mixup Beta({args.mixup:g}, {args.mixup:g})")
+    return " + ".join(parts)
 
 
 def record_probs(wp: np.ndarray, owner: np.ndarray, n: int, agg: dict) -> np.ndarray:
@@ -280,9 +297,12 @@ def main(argv=None):
     ap.add_argument("--spec-mask", type=int, default=1, help="1: one time + one mel mask per window, 0: none")
     ap.add_argument("--min-sensitivity", type=float, default=0.90)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu",
+                    help="torch device to train on (cuda when a GPU is at hand; results differ from CPU runs in "
+                         "the last digits, so the shipped model is trained on the CPU)")
     ap.add_argument("--no-final", action="store_true", help="cross-validate only (ablations)")
-    ap.add_argument("--variant", default="2 × 1D CNN (24-32-48-64-96) from 2 seeds, log-mel without band-mean "
-                                         "normalisation, spec masks, dropout 0.5, weight decay 0.01, 40 epochs x 6144 windows")
+    ap.add_argument("--variant", default=None,
+                    help="the run's name in the card (default: the shipped recipe, with the dump's windows)")
     ap.add_argument("--tried", type=Path, nargs="*", default=[], help="cv_summary.json of ablation runs to list")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -297,6 +317,11 @@ def main(argv=None):
     data = Data(dump, keep)
     subs_all = np.asarray(dump.subsets)
     log(f"{dump.n} records, {len(keep)} with ≥ {dump.window} frames, {dump.features.shape[0]} frames")
+    if args.variant is None:
+        sec = dump.config["hop_length"] / dump.config["sample_rate"]
+        args.variant = (f"2 × 1D CNN (24-32-48-64-96) from 2 seeds, {dump.window * sec:g} s windows every "
+                        f"{dump.hop * sec:g} s, log-mel without band-mean normalisation, mixup Beta(0.4, 0.4), "
+                        f"spec masks, dropout 0.5, weight decay 0.01, 40 epochs x 6144 windows")
 
     counts = {}
     for s in sorted(set(dump.subsets)):
@@ -459,8 +484,7 @@ def main(argv=None):
             "optimizer": f"AdamW lr {args.lr} (one-cycle), weight decay {args.weight_decay}, dropout {args.dropout}",
             "sampling": (f"{args.sampling}: each subset 50 % normal / 50 % abnormal, subsets ∝ n^{args.subset_power}"
                          if args.sampling == "balanced" else "uniform over records"),
-            "augmentation": "random window crops" + (" + one time mask (≤ 20 frames) and one mel mask (≤ 4 bands)"
-                                                     if args.spec_mask else ""),
+            "augmentation": augmentation_summary(args),
             "seed": args.seed,
             "selection": "epoch count and aggregation maximising the mean over a, b, e, f of out-of-fold MAcc",
             "threshold_rule": f"max pooled out-of-fold MAcc subject to sensitivity ≥ {args.min_sensitivity}",
