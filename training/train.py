@@ -285,7 +285,7 @@ def main(argv=None):
                     help="value of masked cells: 0 dB, or the window's mean level")
     ap.add_argument("--adversary", type=float, default=0.0,
                     help="weight of the reversed gradient of a subset classifier on the embedding (0: off)")
-    ap.add_argument("--mixup", type=float, default=0.0, help="mixup Beta(alpha, alpha) (0: off)")
+    ap.add_argument("--mixup", type=float, default=0.4, help="mixup Beta(alpha, alpha) (0: off)")
     ap.add_argument("--label-smoothing", type=float, default=0.0)
     ap.add_argument("--arch", choices=ARCHS, default="tcn",
                     help="cnn2d: the 2D CNN; tcn: a 1D CNN over time with mel bands as channels (~3x fewer MACs)")
