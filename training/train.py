@@ -42,7 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from heartbeat_training.data import aggregate, load_features, make_synthetic, window_starts  # noqa: E402
 from heartbeat_training.metrics import (binary_metrics, mean_std, roc_points,  # noqa: E402
                                         screening_threshold)
-from heartbeat_training.model import ARCHS, build_net, count_macs, count_parameters, net_config  # noqa: E402
+from heartbeat_training.model import (ARCHS, build_net, count_macs, count_parameters,  # noqa: E402
+                                      default_channels, net_config)
 
 SCORED = ("training-a", "training-b", "training-e", "training-f")
 # Member m of an ensemble trains with seed + fold + m * MEMBER_SEED_STRIDE (member 0: a single model's seeds).
@@ -225,6 +226,22 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
     return (net if ema is None else ema.module).cpu().eval()
 
 
+def variant_name(args, dump) -> str:
+    """The run's row name in the card's "tried" table, from its options and the dump's features."""
+    sec = dump.config["hop_length"] / dump.config["sample_rate"]
+    channels = "-".join(map(str, args.channels or default_channels(args.arch)))
+    net = f"{args.members} × {'1D' if args.arch == 'tcn' else '2D'} CNN ({channels})"
+    norm = dump.config["normalization"]
+    parts = [net + (f" from {args.members} seeds" if args.members > 1 else ""),
+             f"{dump.window * sec:g} s windows every {dump.hop * sec:g} s",
+             "log-mel without band-mean normalisation" if norm == "none" else f"log-mel, {norm} normalisation"]
+    parts += [f"mixup Beta({args.mixup:g}, {args.mixup:g})"] if args.mixup else []
+    parts += ["spec masks"] if args.spec_mask else []
+    parts += [f"dropout {args.dropout:g}", f"weight decay {args.weight_decay:g}",
+              f"{args.epochs} epochs x {args.samples_per_epoch} windows"]
+    return ", ".join(parts)
+
+
 def augmentation_summary(args) -> str:
     """The card's one-line account of what train_model() did to the training windows."""
     parts = ["random window crops"]
@@ -318,10 +335,7 @@ def main(argv=None):
     subs_all = np.asarray(dump.subsets)
     log(f"{dump.n} records, {len(keep)} with ≥ {dump.window} frames, {dump.features.shape[0]} frames")
     if args.variant is None:
-        sec = dump.config["hop_length"] / dump.config["sample_rate"]
-        args.variant = (f"2 × 1D CNN (24-32-48-64-96) from 2 seeds, {dump.window * sec:g} s windows every "
-                        f"{dump.hop * sec:g} s, log-mel without band-mean normalisation, mixup Beta(0.4, 0.4), "
-                        f"spec masks, dropout 0.5, weight decay 0.01, 40 epochs x 6144 windows")
+        args.variant = variant_name(args, dump)
 
     counts = {}
     for s in sorted(set(dump.subsets)):
