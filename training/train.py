@@ -235,7 +235,7 @@ def variant_name(args, dump) -> str:
     parts = [net + (f" from {args.members} seeds" if args.members > 1 else ""),
              f"{dump.window * sec:g} s windows every {dump.hop * sec:g} s",
              "log-mel without band-mean normalisation" if norm == "none" else f"log-mel, {norm} normalisation"]
-    parts += [f"mixup Beta({args.mixup:g}, {args.mixup:g})"] if args.mixup else []
+    parts += [mixup_text(args)] if args.mixup else []
     parts += ["spec masks"] if args.spec_mask else []
     parts += [f"dropout {args.dropout:g}", f"weight decay {args.weight_decay:g}",
               f"{args.epochs} epochs x {args.samples_per_epoch} windows"]
@@ -253,8 +253,12 @@ def augmentation_summary(args) -> str:
         fill = "the window's mean level" if args.mask_fill == "mean" else "0 dB"
         parts.append(f"one time mask (≤ 20 frames) and one mel mask (≤ 4 bands) filled with {fill}")
     if args.mixup:
-        parts.append(f"mixup Beta({args.mixup:g}, {args.mixup:g})")
+        parts.append(mixup_text(args))
     return " + ".join(parts)
+
+
+def mixup_text(args) -> str:
+    return f"mixup Beta({args.mixup:g}, {args.mixup:g})"
 
 
 def record_probs(wp: np.ndarray, owner: np.ndarray, n: int, agg: dict) -> np.ndarray:
@@ -315,11 +319,11 @@ def main(argv=None):
     ap.add_argument("--min-sensitivity", type=float, default=0.90)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu",
-                    help="torch device to train on (cuda when a GPU is at hand; results differ from CPU runs in "
-                         "the last digits, so the shipped model is trained on the CPU)")
+                    help="torch device to train on (cuda when a GPU is at hand, for ablations: results are not "
+                         "bit-identical to CPU runs, and the shipped model is trained on the CPU)")
     ap.add_argument("--no-final", action="store_true", help="cross-validate only (ablations)")
     ap.add_argument("--variant", default=None,
-                    help="the run's name in the card (default: the shipped recipe, with the dump's windows)")
+                    help="the run's name in the card (default: built from the options and the dump's features)")
     ap.add_argument("--tried", type=Path, nargs="*", default=[], help="cv_summary.json of ablation runs to list")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)

@@ -101,8 +101,8 @@ fn bench_core_pipeline() {
 const MODEL_WARMUP: usize = 5;
 /// Measured runs of the model; `ort.mjs` uses the same count for onnxruntime-web.
 const MODEL_RUNS: usize = 21;
-/// The windows the core cuts from 30 s of frames at the card's window length and stride (14 for
-/// 4 s windows every 2 s), so the model is timed on the batch a typical recording gives it.
+/// The windows the core cuts from 30 s of frames at the card's window length and stride (9 for
+/// 6 s windows every 3 s), so the model is timed on the batch a typical recording gives it.
 /// `core_pipeline` reports the count a decoded 30 s file gets.
 fn model_windows(card: &ModelCard) -> usize {
     let f = &card.features;
