@@ -169,13 +169,29 @@ export function toneWav(dir, name, seconds, rate = 2000) {
 /**
  * What the CLI (`heartbeat classify`, the same core natively) says about `files`: one record per
  * file with `label` and `probability_abnormal`, or `error`.
+ *
+ * Built with `--workspace` rather than `-p heartbeat-cli` so that cargo resolves the same features
+ * as `cargo test --workspace` did just before: `-p` alone would rebuild the core and tract with the
+ * CLI's features only, minutes on a cold cache for an identical binary.
  */
 export function cliClassify(files) {
-  const out = execFileSync(
+  const build = execFileSync(
     'cargo',
-    ['run', '--offline', '--quiet', '-p', 'heartbeat-cli', '--', 'classify', ...files],
+    ['build', '--offline', '--quiet', '--workspace', '--bin', 'heartbeat', '--message-format=json'],
     { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 },
   );
+  const exe = build
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line))
+    .find((msg) => msg.reason === 'compiler-artifact' && msg.executable)?.executable;
+  if (!exe) throw new Error('cargo build reported no heartbeat executable');
+  const out = execFileSync(exe, ['classify', ...files], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 << 20,
+  });
   return out.trim().split('\n').map((line) => JSON.parse(line));
 }
 
