@@ -170,22 +170,29 @@ export function toneWav(dir, name, seconds, rate = 2000) {
  * What the CLI (`heartbeat classify`, the same core natively) says about `files`: one record per
  * file with `label` and `probability_abnormal`, or `error`.
  *
- * Built with `--workspace` rather than `-p heartbeat-cli` so that cargo resolves the same features
- * as `cargo test --workspace` did just before: `-p` alone would rebuild the core and tract with the
- * CLI's features only, minutes on a cold cache for an identical binary.
+ * The binary is the one `cargo test --workspace` built a step earlier for the CLI's own tests:
+ * asking cargo for it again costs nothing. `cargo run -p heartbeat-cli` (or any `cargo build`)
+ * resolves other features — the CLI's alone, without dev-dependencies — and rebuilt the core and
+ * tract-onnx: minutes on a cold cache, for the same code.
  */
 export function cliClassify(files) {
   const build = execFileSync(
     'cargo',
-    ['build', '--offline', '--quiet', '--workspace', '--bin', 'heartbeat', '--message-format=json'],
+    ['test', '--offline', '--quiet', '--workspace', '--no-run', '--message-format=json'],
     { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 },
   );
   const exe = build
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line))
-    .find((msg) => msg.reason === 'compiler-artifact' && msg.executable)?.executable;
-  if (!exe) throw new Error('cargo build reported no heartbeat executable');
+    .find(
+      (msg) =>
+        msg.reason === 'compiler-artifact' &&
+        msg.target.name === 'heartbeat' &&
+        msg.target.kind.includes('bin') &&
+        !msg.profile.test,
+    )?.executable;
+  if (!exe) throw new Error('cargo test --no-run reported no heartbeat executable');
   const out = execFileSync(exe, ['classify', ...files], {
     cwd: ROOT,
     encoding: 'utf8',
