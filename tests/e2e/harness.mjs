@@ -176,10 +176,11 @@ export function toneWav(dir, name, seconds, rate = 2000) {
  * tract-onnx: minutes on a cold cache, for the same code.
  */
 export function cliClassify(files) {
+  const captured = { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 };
   const build = execFileSync(
     'cargo',
     ['test', '--offline', '--quiet', '--workspace', '--no-run', '--message-format=json'],
-    { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 },
+    captured,
   );
   const exe = build
     .trim()
@@ -193,12 +194,7 @@ export function cliClassify(files) {
         !msg.profile.test,
     )?.executable;
   if (!exe) throw new Error('cargo test --no-run reported no heartbeat executable');
-  const out = execFileSync(exe, ['classify', ...files], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 64 << 20,
-  });
+  const out = execFileSync(exe, ['classify', ...files], captured);
   return out.trim().split('\n').map((line) => JSON.parse(line));
 }
 
