@@ -7,11 +7,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+printf '<== setup: %d s\n' "$SECONDS"
 source scripts/env.sh
 export CI="${CI:-true}"  # quieter cargo and trunk output; tests that need data fail, not skip
 export CARGO_TERM_PROGRESS_WHEN=never
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step prints its wall time, so a slow CI run shows where the time went.
+step_name=""
+step_start=$SECONDS
+step() {
+  [[ -z $step_name ]] || printf '<== %s: %d s\n' "$step_name" $((SECONDS - step_start))
+  step_name="$*"
+  step_start=$SECONDS
+  printf '\n==> %s\n' "$step_name"
+}
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -36,4 +45,4 @@ trunk build --release
 step "end-to-end tests (node --test, headless Chromium)"
 node --test tests/e2e/
 
-step "all checks passed"
+step "all checks passed"  # also prints the last step's time
