@@ -147,6 +147,20 @@ class GradReverse(torch.autograd.Function):
         return -ctx.weight * g, None
 
 
+def bag_loss(logits: torch.Tensor, y: torch.Tensor, args) -> torch.Tensor:
+    """Multiple-instance loss over bags of `args.bag` consecutive windows: cross-entropy of each
+    bag's top-k mean window probability (k = ceil(bag_fraction * bag), as the core aggregates a
+    recording) against its label, plus `args.window_loss` times the plain per-window loss."""
+    p = torch.sigmoid(logits).reshape(-1, args.bag)
+    k = max(1, math.ceil(args.bag_fraction * args.bag))
+    p_bag = p.topk(k, dim=1).values.mean(dim=1).clamp(1e-6, 1 - 1e-6)
+    y_bag = y.reshape(-1, args.bag)[:, 0]
+    loss = F.binary_cross_entropy(p_bag, y_bag)
+    if args.window_loss:
+        loss = loss + args.window_loss * F.binary_cross_entropy_with_logits(logits, y)
+    return loss
+
+
 def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_total: int, stop_at: int,
                 on_epoch=None) -> torch.nn.Module:
     torch.manual_seed(seed)
@@ -175,7 +189,9 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
     train_seconds = 0.0
     for epoch in range(1, stop_at + 1):
         net.train()
-        recs = rng.choice(train_recs, size=steps_per_epoch * args.batch_size, p=w)
+        # With --bag B, each batch holds batch_size / B recordings, B random windows of each: a bag
+        # whose label is the recording's, scored as the core scores a recording (top-k mean).
+        recs = np.repeat(rng.choice(train_recs, size=steps_per_epoch * args.batch_size // args.bag, p=w), args.bag)
         # Time stretch: each batch reads `width` frames and resamples them to the model's W, so the
         # model sees heart rates ±`time_stretch` around the recorded one.
         widths = np.full(steps_per_epoch, data.W)
@@ -196,13 +212,17 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
             x = augment(x, args, gen).to(args.device)
             y = labels[sl].to(args.device)
             if args.mixup:
-                # Mixup: convex blends of two windows and their labels (one weight per batch).
+                # Mixup: convex blends of two windows and their labels (one weight per batch); with
+                # bags, window j of one bag blends with window j of another.
                 lam = float(rng.beta(args.mixup, args.mixup))
-                perm = torch.randperm(len(y), generator=gen).to(args.device)
+                perm = torch.randperm(len(y) // args.bag, generator=gen)
+                perm = (perm[:, None] * args.bag + torch.arange(args.bag)[None, :]).reshape(-1).to(args.device)
                 x, y = lam * x + (1 - lam) * x[perm], lam * y + (1 - lam) * y[perm]
             if args.label_smoothing:
                 y = y * (1 - args.label_smoothing) + 0.5 * args.label_smoothing
-            if adversary is None:
+            if args.bag > 1:
+                loss = bag_loss(net(x), y, args)
+            elif adversary is None:
                 loss = F.binary_cross_entropy_with_logits(net(x), y)
             else:
                 e = net.embed(x)
@@ -237,6 +257,7 @@ def variant_name(args, dump) -> str:
              "log-mel without band-mean normalisation" if norm == "none" else f"log-mel, {norm} normalisation"]
     parts += [mixup_text(args)] if args.mixup else []
     parts += ["spec masks"] if args.spec_mask else []
+    parts += [bag_text(args)] if args.bag > 1 else []
     parts += [f"dropout {args.dropout:g}", f"weight decay {args.weight_decay:g}",
               f"{args.epochs} epochs x {args.samples_per_epoch} windows"]
     return ", ".join(parts)
@@ -255,6 +276,11 @@ def augmentation_summary(args) -> str:
     if args.mixup:
         parts.append(mixup_text(args))
     return " + ".join(parts)
+
+
+def bag_text(args) -> str:
+    return (f"trained on bags of {args.bag} windows per recording scored by their top {args.bag_fraction:g} mean"
+            + (f" (+ {args.window_loss:g} × window loss)" if args.window_loss else ""))
 
 
 def mixup_text(args) -> str:
@@ -308,6 +334,11 @@ def main(argv=None):
                     help="weight of the reversed gradient of a subset classifier on the embedding (0: off)")
     ap.add_argument("--mixup", type=float, default=0.4, help="mixup Beta(alpha, alpha) (0: off)")
     ap.add_argument("--label-smoothing", type=float, default=0.0)
+    ap.add_argument("--bag", type=int, default=1,
+                    help="multiple-instance training: windows per recording in a batch, scored as a bag (1: off)")
+    ap.add_argument("--bag-fraction", type=float, default=0.25, help="a bag's score: mean of its top fraction")
+    ap.add_argument("--window-loss", type=float, default=0.0,
+                    help="with --bag: weight of the per-window loss added to the bag loss")
     ap.add_argument("--arch", choices=ARCHS, default="tcn",
                     help="cnn2d: the 2D CNN; tcn: a 1D CNN over time with mel bands as channels (~3x fewer MACs)")
     ap.add_argument("--channels", type=int, nargs="+", default=None, help="per conv block (default: the arch's)")
@@ -326,6 +357,8 @@ def main(argv=None):
                     help="the run's name in the card (default: built from the options and the dump's features)")
     ap.add_argument("--tried", type=Path, nargs="*", default=[], help="cv_summary.json of ablation runs to list")
     args = ap.parse_args(argv)
+    if args.batch_size % args.bag or (args.bag > 1 and args.adversary):
+        ap.error("--bag must divide --batch-size, and does not combine with --adversary")
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.synthetic:
