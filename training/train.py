@@ -148,9 +148,11 @@ class GradReverse(torch.autograd.Function):
 
 
 def bag_loss(logits: torch.Tensor, y: torch.Tensor, args) -> torch.Tensor:
-    """Multiple-instance loss over bags of `args.bag` consecutive windows: cross-entropy of each
-    bag's top-k mean window probability (k = ceil(bag_fraction * bag), as the core aggregates a
-    recording) against its label, plus `args.window_loss` times the plain per-window loss."""
+    """Multiple-instance loss over bags of `args.bag` consecutive rows of the batch (one
+    recording's windows): cross-entropy of each bag's top-k mean window probability (k =
+    ceil(bag_fraction * bag), as the core aggregates a recording) against its label, plus
+    `args.window_loss` times the plain per-window loss. Training the way the core scores lets a
+    murmur heard in some windows carry the recording without every window having to show it."""
     p = torch.sigmoid(logits).reshape(-1, args.bag)
     k = max(1, math.ceil(args.bag_fraction * args.bag))
     p_bag = p.topk(k, dim=1).values.mean(dim=1).clamp(1e-6, 1 - 1e-6)
@@ -483,7 +485,9 @@ def main(argv=None):
         "per_subset_macc": {s: r5(o["macc"]) for s, o in oof_sub.items()},
         "per_subset_auc": {s: r5(o["auc"]) for s, o in oof_sub.items()},
         "note": f"arch={args.arch}, {args.sampling} sampling, spec_mask={args.spec_mask}, epochs={args.epochs}, "
-                f"samples/epoch={args.samples_per_epoch}",
+                f"samples/epoch={args.samples_per_epoch}"
+                + (f", bag={args.bag}, bag_fraction={args.bag_fraction:g}, window_loss={args.window_loss:g}"
+                   if args.bag > 1 else ""),
         "aggregation_grid": [{"epoch": g["epoch"], "aggregation": g["aggregation"],
                               "mean_subset_macc": r5(g["mean_subset_macc"]), "pooled_auc": r5(g["pooled_auc"])}
                              for g in grid],
