@@ -14,7 +14,6 @@ export CARGO_TERM_PROGRESS_WHEN=never
 
 # Each step prints its wall time, so a slow CI run shows where the time went.
 step_name=""
-step_start=$SECONDS
 step() {
   [[ -z $step_name ]] || printf '<== %s: %d s\n' "$step_name" $((SECONDS - step_start))
   step_name="$*"
