@@ -61,7 +61,7 @@ def main(argv=None) -> None:
     if args.untrained:
         torch.manual_seed(args.seed)
         features_cfg = dict(DEFAULT_FEATURES)
-        arch, channels, kernels = "cnn2d", CHANNELS, None
+        arch, channels, kernels, dilations = "cnn2d", CHANNELS, None, None
         nets = [build_net(arch, channels)]
         results: dict = {}
         version = "0.0.0-untrained"
@@ -71,9 +71,10 @@ def main(argv=None) -> None:
         features_cfg = results["features"]
         # Checkpoints from before the architecture option hold the 2D CNN and no "arch" key.
         arch, channels, kernels = ckpt.get("arch", "cnn2d"), tuple(ckpt["channels"]), ckpt.get("kernels")
+        dilations = ckpt.get("dilations")
         nets = []
         for sd in ckpt["state_dicts"]:
-            net = build_net(arch, channels, kernels, n_mels=int(features_cfg["n_mels"]))
+            net = build_net(arch, channels, kernels, n_mels=int(features_cfg["n_mels"]), dilations=dilations)
             net.load_state_dict(sd)
             nets.append(net.eval())
         version = VERSION
@@ -96,7 +97,7 @@ def main(argv=None) -> None:
         "features": features_cfg,
         "threshold": float(results.get("threshold", 0.5)),
         "aggregation": results.get("aggregation", {"kind": "mean"}),
-        "architecture": architecture_text(arch, channels, kernels, len(nets)),
+        "architecture": architecture_text(arch, channels, kernels, len(nets), dilations),
         "parameters": int(count_parameters(head)),
         "macs_per_window": int(sum(count_macs(n, n_mels, frames) for n in nets)),
         "onnx_bytes": int(nbytes),

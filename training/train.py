@@ -168,7 +168,8 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
-    net = build_net(args.arch, args.channels, args.kernels, n_mels=data.d.n_mels, dropout=args.dropout)
+    net = build_net(args.arch, args.channels, args.kernels, n_mels=data.d.n_mels, dropout=args.dropout,
+                    dilations=args.dilations)
     net.to(args.device)
     params = list(net.parameters())
     # Domain-adversarial training: a subset classifier on the window embedding whose gradient
@@ -253,6 +254,8 @@ def variant_name(args, dump) -> str:
     sec = dump.config["hop_length"] / dump.config["sample_rate"]
     channels = "-".join(map(str, args.channels or default_channels(args.arch)))
     net = f"{args.members} × {'1D' if args.arch == 'tcn' else '2D'} CNN ({channels})"
+    if args.dilations:
+        net += f" with time dilations {'-'.join(map(str, args.dilations))}"
     norm = dump.config["normalization"]
     parts = [net + (f" from {args.members} seeds" if args.members > 1 else ""),
              f"{dump.window * sec:g} s windows every {dump.hop * sec:g} s",
@@ -260,6 +263,7 @@ def variant_name(args, dump) -> str:
     parts += [mixup_text(args)] if args.mixup else []
     parts += ["spec masks"] if args.spec_mask else []
     parts += [bag_text(args)] if args.bag > 1 else []
+    parts += [f"trained on {' + '.join(args.train_subsets)} only"] if args.train_subsets else []
     parts += [f"dropout {args.dropout:g}", f"weight decay {args.weight_decay:g}",
               f"{args.epochs} epochs x {args.samples_per_epoch} windows"]
     return ", ".join(parts)
@@ -346,6 +350,11 @@ def main(argv=None):
     ap.add_argument("--channels", type=int, nargs="+", default=None, help="per conv block (default: the arch's)")
     ap.add_argument("--kernels", type=int, nargs="+", default=None,
                     help="tcn only: odd time kernel per block (default 5 5 5 5 3)")
+    ap.add_argument("--dilations", type=int, nargs="+", default=None,
+                    help="tcn only: time dilation per block (default all 1)")
+    ap.add_argument("--train-subsets", nargs="+", default=None,
+                    help="train only on these subsets (e.g. training-a), still validating on every fold's "
+                         "records: does a site's own data reach further than the pooled model?")
     ap.add_argument("--sampling", choices=["balanced", "uniform"], default="balanced")
     ap.add_argument("--subset-power", type=float, default=0.5)
     ap.add_argument("--spec-mask", type=int, default=1, help="1: one time + one mel mask per window, 0: none")
@@ -392,6 +401,8 @@ def main(argv=None):
     for k, (tr, va) in enumerate(skf.split(np.zeros(len(keep)), strat)):
         fold_of[va] = k
         tr_recs, va_recs = keep[tr], keep[va]
+        if args.train_subsets:
+            tr_recs = tr_recs[np.isin(subs_all[tr_recs], args.train_subsets)]
         r, s, owner = data.eval_index(va_recs)
         wy = dump.labels[r].astype(np.float32)
         y_va, sub_va = dump.labels[va_recs], subs_all[va_recs]

@@ -71,18 +71,25 @@ class HeartTCN(WindowNet):
     Collapsing the mel axis in the first layer is what makes it cheap: the 2D CNN runs its first
     blocks at full mel resolution. With the defaults: ~2.1 M MACs per window (2D CNN 11.75 M),
     ~50 k parameters, a receptive field of ~110 frames (2.2 s, two to three heart cycles).
+
+    `dilations` (one per block, default all 1) widen the receptive field at no cost in MACs or
+    parameters: with (1, 2, 2, 4, 4) it spans ~320 frames, the whole 6 s window, so one unit can
+    compare several beats (a rhythm or a click that recurs every cycle) rather than two or three.
     """
 
     def __init__(self, channels: tuple[int, ...] = TCN_CHANNELS, kernels: tuple[int, ...] = TCN_KERNELS,
-                 n_mels: int = 32, dropout: float = 0.3):
+                 n_mels: int = 32, dropout: float = 0.3, dilations: tuple[int, ...] | None = None):
         if len(kernels) != len(channels) or any(k % 2 == 0 for k in kernels):
             raise ValueError(f"need one odd kernel per block, got kernels {kernels} for channels {channels}")
+        dilations = tuple(dilations) if dilations else (1,) * len(channels)
+        if len(dilations) != len(channels) or min(dilations) < 1:
+            raise ValueError(f"need one dilation ≥ 1 per block, got {dilations} for channels {channels}")
         layers: list[nn.Module] = []
         c_in = 1
-        for i, (c, k) in enumerate(zip(channels, kernels)):
+        for i, (c, k, d) in enumerate(zip(channels, kernels, dilations)):
             height = n_mels if i == 0 else 1
-            layers += [nn.Conv2d(c_in, c, (height, k), padding=(0, k // 2), bias=False), nn.BatchNorm2d(c),
-                       nn.ReLU(inplace=True)]
+            layers += [nn.Conv2d(c_in, c, (height, k), padding=(0, d * (k // 2)), dilation=(1, d), bias=False),
+                       nn.BatchNorm2d(c), nn.ReLU(inplace=True)]
             if i < len(channels) - 1:
                 layers.append(nn.MaxPool2d((1, 2)))
             c_in = c
@@ -94,15 +101,16 @@ def default_channels(arch: str) -> tuple[int, ...]:
 
 
 def build_net(arch: str = "cnn2d", channels: tuple[int, ...] | None = None, kernels: tuple[int, ...] | None = None,
-              n_mels: int = 32, dropout: float = 0.3) -> nn.Module:
-    """The window classifier `arch` (one of ARCHS); `channels`/`kernels` None take the defaults.
-    `kernels` and `n_mels` apply to `tcn` only (the 2D CNN is 3x3 throughout and size-agnostic)."""
+              n_mels: int = 32, dropout: float = 0.3, dilations: tuple[int, ...] | None = None) -> nn.Module:
+    """The window classifier `arch` (one of ARCHS); `channels`/`kernels`/`dilations` None take the
+    defaults. `kernels`, `dilations` and `n_mels` apply to `tcn` only (the 2D CNN is 3x3
+    throughout and size-agnostic)."""
     channels = tuple(channels) if channels else default_channels(arch)
     if arch == "cnn2d":
         return HeartCNN(channels=channels, dropout=dropout)
     if arch == "tcn":
         return HeartTCN(channels=channels, kernels=tuple(kernels) if kernels else TCN_KERNELS, n_mels=n_mels,
-                        dropout=dropout)
+                        dropout=dropout, dilations=dilations)
     raise ValueError(f"unknown architecture {arch!r} (one of {ARCHS})")
 
 
@@ -112,16 +120,20 @@ def net_config(net: nn.Module) -> dict:
     cfg = {"arch": "tcn" if isinstance(net, HeartTCN) else "cnn2d", "channels": [c.out_channels for c in convs]}
     if cfg["arch"] == "tcn":
         cfg["kernels"] = [c.kernel_size[1] for c in convs]
+        # Only when used, so checkpoints stay identical to those from before the option.
+        if any(c.dilation[1] != 1 for c in convs):
+            cfg["dilations"] = [c.dilation[1] for c in convs]
     return cfg
 
 
-def architecture_text(arch: str, channels, kernels=None, n_nets: int = 1) -> str:
+def architecture_text(arch: str, channels, kernels=None, n_nets: int = 1, dilations=None) -> str:
     """The card's one-line description of `n_nets` nets of architecture `arch` (their mean)."""
     if arch == "tcn":
         kernels = list(kernels or TCN_KERNELS)
+        dilated = f", dilations {list(dilations)}" if dilations else ""
         s = (f"1D CNN over time with the mel bands as input channels, in 2D ops: {len(channels)} conv blocks "
-             f"(first kernel all mel bands × {kernels[0]} frames, then 1×k with k = {kernels[1:]}; BatchNorm folded "
-             f"at export, ReLU; 1×2 max-pool after all but the last), channels {list(channels)}, "
+             f"(first kernel all mel bands × {kernels[0]} frames, then 1×k with k = {kernels[1:]}{dilated}; "
+             f"BatchNorm folded at export, ReLU; 1×2 max-pool after all but the last), channels {list(channels)}, "
              f"global average pool, dropout, linear → sigmoid")
     else:
         s = (f"4 conv blocks (3×3 conv, BatchNorm folded at export, ReLU; 2×2 max-pool after the first three), "
