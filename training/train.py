@@ -498,7 +498,9 @@ def main(argv=None):
         "note": f"arch={args.arch}, {args.sampling} sampling, spec_mask={args.spec_mask}, epochs={args.epochs}, "
                 f"samples/epoch={args.samples_per_epoch}"
                 + (f", bag={args.bag}, bag_fraction={args.bag_fraction:g}, window_loss={args.window_loss:g}"
-                   if args.bag > 1 else ""),
+                   if args.bag > 1 else "")
+                + (f", dilations={'-'.join(map(str, args.dilations))}" if args.dilations else "")
+                + (f", train_subsets={'+'.join(args.train_subsets)}" if args.train_subsets else ""),
         "aggregation_grid": [{"epoch": g["epoch"], "aggregation": g["aggregation"],
                               "mean_subset_macc": r5(g["mean_subset_macc"]), "pooled_auc": r5(g["pooled_auc"])}
                              for g in grid],
