@@ -100,11 +100,16 @@ def write_model_card_md(card: dict, path: Path) -> None:
         tried = tr.get("tried")
         if tried:
             lines += ["", "What was tried (5-fold CV, effect on mean per-subset MAcc of a, b, e, f):", ""]
-            lines += ["| variant | mean per-subset MAcc | pooled MAcc | pooled AUC | note |", "| --- | --- | --- | --- | --- |"]
+            # Within-subset AUC shows what no threshold can fix: how well a site's own recordings
+            # are ranked (training-a's stays near 0.80 whatever was tried).
+            lines += ["| variant | mean per-subset MAcc | pooled MAcc | pooled AUC | AUC within a / b / f | note |",
+                      "| --- | --- | --- | --- | --- | --- |"]
             for t in tried:
+                within = t.get("per_subset_auc")
+                within = " / ".join(_pct(within.get(f"training-{s}")) for s in "abf") if within else "–"
                 lines.append(
                     f"| {t['name']} | {_pct(t.get('mean_subset_macc'))} | {_pct(t.get('pooled_macc'))} | "
-                    f"{_pct(t.get('pooled_auc'))} | {t.get('note', '')} |"
+                    f"{_pct(t.get('pooled_auc'))} | {within} | {t.get('note', '')} |"
                 )
         lines.append("")
     m = card.get("metrics")
