@@ -370,6 +370,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.batch_size % args.bag or (args.bag > 1 and args.adversary):
         ap.error("--bag must divide --batch-size, and does not combine with --adversary")
+    if args.train_subsets and not args.no_final:
+        # The filter is a cross-validation diagnostic; a shipped model trained on some sites only
+        # would contradict the card's training-data summary.
+        ap.error("--train-subsets is a diagnostic: use it with --no-final")
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.synthetic:
