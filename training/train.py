@@ -511,8 +511,13 @@ def main(argv=None):
         "cv_seconds": round(time.time() - t0),
     }
     (args.out / "cv_summary.json").write_text(json.dumps(summary_json, indent=1) + "\n")
+    # Window probabilities too (selected epoch), so other ways of pooling windows can be studied
+    # on the same predictions without retraining.
+    w_owner = np.concatenate([np.full(len(w), j) for j, w in enumerate(oof[e_best])])
+    w_start = np.concatenate([window_starts(int(lengths[i]), dump.window, dump.hop) for i in keep])
     np.savez(args.out / "oof.npz", records=np.asarray([dump.records[i] for i in keep]), subsets=sub_all,
-             labels=y_all, fold=fold_of, p=p_oof)
+             labels=y_all, fold=fold_of, p=p_oof, window_p=np.concatenate(oof[e_best]),
+             window_owner=w_owner, window_start=w_start)
     log(f"CV done in {time.time() - t0:.0f} s: pooled {oof_pooled}")
     if args.no_final:
         return
