@@ -9,6 +9,11 @@ Untrained placeholder (random weights, fixed seed; lets the Rust workspace build
 Trained model, from a `training/train.py` run directory:
 
     python training/export.py --run target/heartbeat-training --features target/features.npz
+
+Ablations run after a model shipped, added to its card's "tried" list (the model, its numbers and
+the parity fixtures untouched):
+
+    python training/export.py --update-card --tried target/pooling-s2016/*.json
 """
 
 from __future__ import annotations
@@ -45,6 +50,14 @@ def regenerate_parity(features: Path | None) -> None:
     mod.generate(onnx_path=ONNX_PATH, features=features, out_dir=PARITY_DIR)
 
 
+def add_tried(doc: dict, summaries: list[Path]) -> None:
+    """Appends ablation runs' summaries to `doc["training"]["tried"]` (a card or a run's results)."""
+    for path in summaries:
+        t = json.loads(path.read_text())
+        t.pop("aggregation_grid", None)
+        doc.setdefault("training", {}).setdefault("tried", []).append(t)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--untrained", action="store_true", help="export the randomly initialised placeholder")
@@ -56,7 +69,17 @@ def main(argv=None) -> None:
     ap.add_argument("--tried", type=Path, nargs="*", default=[],
                     help="cv_summary.json of ablation runs (train.py --no-final) to list in the card")
     ap.add_argument("--no-parity", action="store_true", help="do not regenerate tests/fixtures/parity")
+    ap.add_argument("--update-card", action="store_true",
+                    help="only append --tried rows to the committed card and regenerate MODEL_CARD.md")
     args = ap.parse_args(argv)
+
+    if args.update_card:
+        card = json.loads(CARD_PATH.read_text())
+        add_tried(card, args.tried)
+        write_card_json(card, CARD_PATH)
+        write_model_card_md(card, MD_PATH)
+        print(f"added {len(args.tried)} rows to {CARD_PATH} and {MD_PATH}")
+        return
 
     if args.untrained:
         torch.manual_seed(args.seed)
@@ -103,10 +126,7 @@ def main(argv=None) -> None:
         "onnx_bytes": int(nbytes),
         "onnx_opset": 13,
     }
-    for extra in args.tried:
-        t = json.loads(extra.read_text())
-        t.pop("aggregation_grid", None)
-        results.setdefault("training", {}).setdefault("tried", []).append(t)
+    add_tried(results, args.tried)
     for key in ("training", "metrics", "roc", "confusion", "history", "weaknesses"):
         if key in results:
             card[key] = results[key]

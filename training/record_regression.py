@@ -17,10 +17,15 @@ import argparse
 import csv
 import json
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "training"))
+
+from heartbeat_training.card import write_card_json  # noqa: E402
+
 CARD = ROOT / "models" / "heartbeat.card.json"
 STRIDE = 10
 TOLERANCE = 0.02
@@ -60,7 +65,7 @@ def main() -> None:
         "tolerance": TOLERANCE,
         "overall": evaluation["overall"],
     }
-    CARD.write_text(json.dumps(card, indent=1) + "\n")
+    write_card_json(card, CARD)
     o = evaluation["overall"]
     print(f"regression slice: n={o['n']} MAcc={o['macc']:.3f} AUC={o['auc']:.3f} -> {CARD}")
 
