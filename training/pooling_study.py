@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -31,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from heartbeat_training.data import load_features  # noqa: E402
+from heartbeat_training.data import aggregate, load_features  # noqa: E402
 from heartbeat_training.metrics import binary_metrics, screening_threshold  # noqa: E402
 
 SCORED = ("training-a", "training-b", "training-e", "training-f")
@@ -49,28 +48,29 @@ def window_quality(frames: np.ndarray, frame_rate: float) -> tuple[float, float]
     return float(ac[lo:hi + 1].max()), float(e.max() - np.median(e))
 
 
-def top_fraction(p: np.ndarray, w: np.ndarray) -> float:
-    """Weighted mean of the most abnormal windows holding `FRACTION` of the total weight; with
-    equal weights, the core's top-k mean (k = ceil(FRACTION · n))."""
+def weighted_top(p: np.ndarray, w: np.ndarray) -> float:
+    """Weighted mean of the most abnormal windows that hold `FRACTION` of the total weight (the
+    shipped top-k mean when all weights are equal and k · n is whole)."""
     order = np.argsort(-p, kind="stable")
     p, w = p[order], w[order]
-    if np.allclose(w, w[0]):
-        k = min(max(math.ceil(FRACTION * len(p)), 1), len(p))
-        return float(p[:k].mean())
-    before = np.cumsum(w) - w
-    keep = before < FRACTION * w.sum()
+    keep = np.cumsum(w) - w < FRACTION * w.sum()
     return float((p[keep] * w[keep]).sum() / w[keep].sum())
+
+
+def shipped(p: np.ndarray) -> float:
+    return aggregate(p, {"kind": "top_k_mean", "fraction": FRACTION})
 
 
 # (name, description, pooling of one recording's window probabilities given their quality); the
 # name is the summary's file name and, as snake case, its aggregation kind
 RULES = [
-    ("shipped", "top 25 % (shipped)", lambda p, per, spike: top_fraction(p, np.ones_like(p))),
-    ("periodicity-weighted", "periodicity-weighted top 25 %", lambda p, per, spike: top_fraction(p, np.clip(per, 0.01, 1.0))),
-    ("artefact-weighted", "artefact-down-weighted top 25 %", lambda p, per, spike: top_fraction(
-        p, np.exp(-np.maximum(spike - np.median(spike), 0.0) / ARTEFACT_DB))),
-    ("top-k-without-max", "top 25 % without the most abnormal window", lambda p, per, spike: (
-        top_fraction(np.sort(p)[::-1][1:], np.ones(len(p) - 1)) if len(p) > 2 else top_fraction(p, np.ones_like(p)))),
+    ("shipped", "top 25 % (shipped)", lambda p, per, spike: shipped(p)),
+    ("periodicity-weighted", "periodicity-weighted top 25 %",
+     lambda p, per, spike: weighted_top(p, np.clip(per, 0.01, 1.0))),
+    ("artefact-weighted", "artefact-down-weighted top 25 %",
+     lambda p, per, spike: weighted_top(p, np.exp(-np.maximum(spike - np.median(spike), 0.0) / ARTEFACT_DB))),
+    ("top-k-without-max", "top 25 % without the most abnormal window",
+     lambda p, per, spike: shipped(np.sort(p)[:-1]) if len(p) > 2 else shipped(p)),
 ]
 
 
