@@ -256,10 +256,13 @@ def variant_name(args, dump) -> str:
     net = f"{args.members} × {'1D' if args.arch == 'tcn' else '2D'} CNN ({channels})"
     if args.dilations:
         net += f" with time dilations {'-'.join(map(str, args.dilations))}"
-    norm = dump.config["normalization"]
-    parts = [net + (f" from {args.members} seeds" if args.members > 1 else ""),
+    cfg = dump.config
+    seeds = ", ".join(str(args.seed + MEMBER_SEED_STRIDE * m) for m in range(args.members))
+    mel = f"{cfg['n_mels']} log-mel bands {cfg['fmin']:g}–{cfg['fmax']:g} Hz"
+    norm = cfg["normalization"]
+    parts = [net + (f" from seeds {seeds}" if args.members > 1 else f", seed {seeds}"),
              f"{dump.window * sec:g} s windows every {dump.hop * sec:g} s",
-             "log-mel without band-mean normalisation" if norm == "none" else f"log-mel, {norm} normalisation"]
+             f"{mel} without band-mean normalisation" if norm == "none" else f"{mel}, {norm} normalisation"]
     parts += [mixup_text(args)] if args.mixup else []
     parts += ["spec masks"] if args.spec_mask else []
     parts += [bag_text(args)] if args.bag > 1 else []
