@@ -74,6 +74,8 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
 
     if args.update_card:
+        if args.untrained:
+            ap.error("--update-card edits the committed trained card; it does not combine with --untrained")
         card = json.loads(CARD_PATH.read_text())
         add_tried(card, args.tried)
         write_card_json(card, CARD_PATH)

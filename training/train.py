@@ -20,7 +20,8 @@ Reads only the Rust core's feature dump (never recomputes features). Protocol:
   the MACs and the download.
 
 Writes OUT/final_model.pt, OUT/results.json (everything the card needs), OUT/cv_summary.json,
-OUT/oof.npz; then `python training/export.py --run OUT` writes the model files.
+OUT/oof.npz (out-of-fold probabilities of records and of their windows); then
+`python training/export.py --run OUT` writes the model files.
 """
 
 from __future__ import annotations
