@@ -31,9 +31,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from heartbeat_training.data import aggregate, load_features  # noqa: E402
-from heartbeat_training.metrics import binary_metrics, screening_threshold  # noqa: E402
+from heartbeat_training.metrics import (SCORED, binary_metrics, mean_scored_macc,  # noqa: E402
+                                        screening_threshold, subset_scores)
 
-SCORED = ("training-a", "training-b", "training-e", "training-f")
 FRACTION = 0.25  # the shipped aggregation's share of windows
 ARTEFACT_DB = 6.0  # an envelope peak this many dB above the recording's usual one weighs 1/e
 
@@ -93,20 +93,22 @@ def main(argv=None) -> None:
     records, y, subs = [str(r) for r in z["records"]], z["labels"], z["subsets"]
     wp, owner, start = z["window_p"], z["window_owner"], z["window_start"]
 
+    # train.py stores windows record by record, so each record's windows are one run of `owner`.
+    groups = np.split(np.arange(len(wp)), np.flatnonzero(np.diff(owner)) + 1)
     quality = np.zeros((len(wp), 2))
-    for j, rec in enumerate(records):
+    for rec, g in zip(records, groups):
         frames = dump.frames(row[rec])
-        for w in np.flatnonzero(owner == j):
+        for w in g:
             quality[w] = window_quality(frames[start[w]:start[w] + dump.window], frame_rate)
 
     args.out.mkdir(parents=True, exist_ok=True)
     label = args.label or run["name"]
     for slug, rule, pool in RULES:
-        p = np.asarray([pool(wp[owner == j], *quality[owner == j].T) for j in range(len(records))])
+        p = np.asarray([pool(wp[g], *quality[g].T) for g in groups])
         thr = screening_threshold(y, p, 0.90)
-        per = {s: binary_metrics(y[subs == s], p[subs == s], thr) for s in sorted(set(subs))}
+        per = subset_scores(y, p, subs, thr)
         pooled = binary_metrics(y, p, thr)
-        mean_sub = float(np.mean([per[s]["macc"] for s in SCORED]))
+        mean_sub = mean_scored_macc(per)
         print(f"{rule:42s} mean subset MAcc {mean_sub:.4f} pooled MAcc {pooled['macc']:.4f} "
               f"AUC {pooled['auc']:.4f} Se {pooled['sensitivity']:.3f} | a b e f MAcc "
               + " ".join(f"{per[s]['macc']:.3f}" for s in SCORED)

@@ -41,12 +41,11 @@ from sklearn.model_selection import StratifiedKFold
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from heartbeat_training.data import aggregate, load_features, make_synthetic, window_starts  # noqa: E402
-from heartbeat_training.metrics import (binary_metrics, mean_std, roc_points,  # noqa: E402
-                                        screening_threshold)
+from heartbeat_training.metrics import (SCORED, binary_metrics, mean_scored_macc, mean_std,  # noqa: E402
+                                        roc_points, screening_threshold, subset_scores)
 from heartbeat_training.model import (ARCHS, build_net, count_macs, count_parameters,  # noqa: E402
                                       default_channels, net_config)
 
-SCORED = ("training-a", "training-b", "training-e", "training-f")
 # Member m of an ensemble trains with seed + fold + m * MEMBER_SEED_STRIDE (member 0: a single model's seeds).
 MEMBER_SEED_STRIDE = 1000
 AGGREGATIONS = [{"kind": "mean"}, {"kind": "top_k_mean", "fraction": 0.5}, {"kind": "top_k_mean", "fraction": 0.25}]
@@ -299,15 +298,6 @@ def mixup_text(args) -> str:
 
 def record_probs(wp: np.ndarray, owner: np.ndarray, n: int, agg: dict) -> np.ndarray:
     return np.asarray([aggregate(wp[owner == j], agg) for j in range(n)])
-
-
-def subset_scores(y, p, subs, thr) -> dict:
-    return {s: binary_metrics(y[subs == s], p[subs == s], thr) for s in np.unique(subs)}
-
-
-def mean_scored_macc(per: dict) -> float:
-    v = [per[s]["macc"] for s in SCORED if s in per and per[s]["macc"] == per[s]["macc"]]
-    return float(np.mean(v)) if v else float("nan")
 
 
 def r5(x):

@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
+# The subsets large enough to score alone; the card's headline is the mean of their MAcc.
+SCORED = ("training-a", "training-b", "training-e", "training-f")
+
 
 def binary_metrics(y: np.ndarray, p: np.ndarray, thr: float) -> dict:
     y = np.asarray(y).astype(int)
@@ -49,3 +52,14 @@ def mean_std(values) -> dict:
     if len(v) == 0:
         return {"mean": None, "std": None}
     return {"mean": round(float(v.mean()), 5), "std": round(float(v.std(ddof=1)) if len(v) > 1 else 0.0, 5)}
+
+
+def subset_scores(y: np.ndarray, p: np.ndarray, subs: np.ndarray, thr: float) -> dict:
+    """`binary_metrics` of each subset at one (pooled) threshold."""
+    return {s: binary_metrics(y[subs == s], p[subs == s], thr) for s in np.unique(subs)}
+
+
+def mean_scored_macc(per: dict) -> float:
+    """Mean MAcc over the `SCORED` subsets present in `per` (NaN-safe)."""
+    v = [per[s]["macc"] for s in SCORED if s in per and per[s]["macc"] == per[s]["macc"]]
+    return float(np.mean(v)) if v else float("nan")
