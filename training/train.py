@@ -169,7 +169,7 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
     net = build_net(args.arch, args.channels, args.kernels, n_mels=data.d.n_mels, dropout=args.dropout,
-                    dilations=args.dilations)
+                    dilations=args.dilations, cycle_bins=args.cycle_bins)
     net.to(args.device)
     params = list(net.parameters())
     # Domain-adversarial training: a subset classifier on the window embedding whose gradient
@@ -256,6 +256,8 @@ def variant_name(args, dump) -> str:
     net = f"{args.members} × {'1D' if args.arch == 'tcn' else '2D'} CNN ({channels})"
     if args.dilations:
         net += f" with time dilations {'-'.join(map(str, args.dilations))}"
+    if args.cycle_bins:
+        net += f" + a circular CNN (32-48) over the window folded on its heart cycle ({args.cycle_bins} phase bins)"
     cfg = dump.config
     seeds = ", ".join(str(args.seed + MEMBER_SEED_STRIDE * m) for m in range(args.members))
     mel = f"{cfg['n_mels']} log-mel bands {cfg['fmin']:g}–{cfg['fmax']:g} Hz"
@@ -346,6 +348,9 @@ def main(argv=None):
                     help="tcn only: odd time kernel per block (default 5 5 5 5 3)")
     ap.add_argument("--dilations", type=int, nargs="+", default=None,
                     help="tcn only: time dilation per block (default all 1)")
+    ap.add_argument("--cycle-bins", type=int, default=0,
+                    help="tcn only: add a branch over each window folded on its heart cycle into this many "
+                         "phase bins (0: off; cross-validation only)")
     ap.add_argument("--train-subsets", nargs="+", default=None,
                     help="train only on these subsets (e.g. training-a), still validating on every fold's "
                          "records: does a site's own data reach further than the pooled model?")
@@ -364,6 +369,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.batch_size % args.bag or (args.bag > 1 and args.adversary):
         ap.error("--bag must divide --batch-size, and does not combine with --adversary")
+    if args.cycle_bins and (args.arch != "tcn" or args.adversary or not args.no_final):
+        ap.error("--cycle-bins is a cross-validation experiment of the tcn without --adversary: "
+                 "use it with --arch tcn --no-final")
     if args.train_subsets and not args.no_final:
         # The filter is a cross-validation diagnostic; a shipped model trained on some sites only
         # would contradict the card's training-data summary.
@@ -498,6 +506,7 @@ def main(argv=None):
                 + (f", bag={args.bag}, bag_fraction={args.bag_fraction:g}, window_loss={args.window_loss:g}"
                    if args.bag > 1 else "")
                 + (f", dilations={'-'.join(map(str, args.dilations))}" if args.dilations else "")
+                + (f", cycle_bins={args.cycle_bins}" if args.cycle_bins else "")
                 + (f", train_subsets={'+'.join(args.train_subsets)}" if args.train_subsets else ""),
         "aggregation_grid": [{"epoch": g["epoch"], "aggregation": g["aggregation"],
                               "mean_subset_macc": r5(g["mean_subset_macc"]), "pooled_auc": r5(g["pooled_auc"])}

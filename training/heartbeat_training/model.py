@@ -6,6 +6,9 @@
   the 2D CNN's multiply-accumulates per window, so cheaper in the browser and faster to train on
   a CPU.
 
+`CycleTCN` adds to the TCN a branch over the window folded on its own heart cycle, for
+cross-validation experiments (`train.py --cycle-bins`); it is never exported.
+
 Both keep the same module layout (`features`, `pool`, `flatten`, `dropout`, `fc`), so BatchNorm
 folding and MAC counting serve both. BatchNorm is folded into the convolutions at export, so the
 ONNX graph holds only Conv, Relu, MaxPool, GlobalAveragePool, Flatten, Gemm, Sigmoid and Reshape
@@ -14,6 +17,8 @@ opset 13, no control flow, loadable by tract-onnx.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -96,12 +101,98 @@ class HeartTCN(WindowNet):
         super().__init__(nn.Sequential(*layers), c_in, dropout)
 
 
+class CycleFold(nn.Module):
+    """Folds a log-mel window over its own heart cycle: [N, 1, n_mels, frames] → [N, 2, n_mels,
+    bins], the mean and the standard deviation of the frames that fall in each of `bins` equal
+    phase bins of the cycle.
+
+    The cycle is found as the core's `rhythm::estimate` finds it (the highest local peak of the
+    amplitude envelope's autocorrelation between 0.35 s and 2 s, refined by a parabola), here on
+    the envelope the log-mel frames give at 50 frames per second. Averaging several beats keeps
+    what recurs at the same phase (heart sounds, a murmur between them) and dilutes what does not
+    (rubbing, speech, a cough); the spread says which is which. The phase origin is arbitrary:
+    the branch that reads the fold is circular and ends in a global pool, so it needs no S1.
+    """
+
+    def __init__(self, bins: int, frame_rate: float = 50.0):
+        super().__init__()
+        self.bins = bins
+        self.lo, self.hi = round(0.35 * frame_rate), round(2.0 * frame_rate)
+
+    def cycle_frames(self, x: torch.Tensor) -> torch.Tensor:
+        """The cycle length in frames (fractional) of each window, [N]. Written with ops that
+        export to ONNX (one Gather for all lags, no loop), so the fold can live in the model."""
+        env = torch.sqrt(torch.exp(x[:, 0] * (math.log(10.0) / 10.0)).mean(dim=1))  # [N, W] amplitude
+        env = env - env.mean(dim=1, keepdim=True)
+        energy = (env * env).sum(dim=1).clamp_min(1e-12)
+        w = env.shape[1]
+        lags = torch.arange(self.lo - 1, min(self.hi + 2, w - 1))
+        # shifted[n, l, t] = env[n, t + lag_l], zero past the end: acf[l] = Σ_t env[t]·env[t + lag_l]
+        padded = torch.cat([env, torch.zeros(env.shape[0], int(lags[-1]), dtype=env.dtype)], dim=1)
+        idx = (lags[:, None] + torch.arange(w)[None, :]).reshape(-1)
+        shifted = padded[:, idx].reshape(env.shape[0], len(lags), w)
+        acf = (shifted * env[:, None, :]).sum(dim=2) / energy[:, None]
+        mid = acf[:, 1:-1]
+        is_peak = (mid >= acf[:, :-2]) & (mid >= acf[:, 2:])
+        j = torch.where(is_peak, mid, torch.full_like(mid, -2.0)).argmax(dim=1, keepdim=True)  # none: shortest
+        y0, y1, y2 = (acf.gather(1, j + d)[:, 0] for d in range(3))
+        denom = y0 - 2 * y1 + y2
+        safe = torch.where(denom.abs() > 1e-7, denom, torch.ones_like(denom))
+        shift = torch.where(denom.abs() > 1e-7, 0.5 * (y0 - y2) / safe, torch.zeros_like(denom))
+        return (j[:, 0] + int(lags[1])).to(x.dtype) + shift.clamp(-0.5, 0.5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            period = self.cycle_frames(x)
+            u = torch.arange(x.shape[-1], dtype=x.dtype)[None, :] / period[:, None]
+            b = torch.floor((u - torch.floor(u)) * self.bins).clamp(max=self.bins - 1)  # [N, W] phase bin
+            onehot = (b[:, :, None] == torch.arange(self.bins, dtype=x.dtype)[None, None, :]).to(x.dtype)
+            count = onehot.sum(dim=1).clamp_min(1.0)[:, None, :]  # [N, 1, bins]
+        m = x[:, 0]  # [N, M, W]
+        mean = torch.bmm(m, onehot) / count
+        var = (torch.bmm(m * m, onehot) / count - mean * mean).clamp_min(0.0)
+        return torch.stack([mean, torch.sqrt(var + 1e-6)], dim=1)
+
+
+class CycleTCN(nn.Module):
+    """`HeartTCN` plus a second branch over the window folded on its heart cycle (`CycleFold`):
+    a circular 1D CNN over the phase bins with the mel bands (mean and spread) as channels,
+    globally pooled, its embedding concatenated with the TCN's before the one linear unit.
+    Cross-validation only (`train.py --cycle-bins`): the fold is plain tensor ops and exports to
+    ONNX, but the branch did not beat the TCN alone (the card's rows), so `export.py` never builds
+    it and BatchNorm folding does not reach it."""
+
+    def __init__(self, tcn: HeartTCN, bins: int, n_mels: int, channels: tuple[int, ...] = (32, 48)):
+        super().__init__()
+        self.tcn = tcn
+        self.fold = CycleFold(bins)
+        layers: list[nn.Module] = []
+        c_in = 2
+        for i, c in enumerate(channels):
+            layers += [nn.Conv2d(c_in, c, (n_mels if i == 0 else 1, 3), padding=(0, 1), padding_mode="circular",
+                                 bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True)]
+            c_in = c
+        self.cycle = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.dropout = tcn.dropout
+        self.fc = nn.Linear(tcn.fc.in_features + c_in, 1)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.tcn.embed(x), self.cycle(self.fold(x))], dim=1)
+
+    def head(self, e: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.dropout(e)).reshape(-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(x))
+
+
 def default_channels(arch: str) -> tuple[int, ...]:
     return TCN_CHANNELS if arch == "tcn" else CHANNELS
 
 
 def build_net(arch: str = "cnn2d", channels: tuple[int, ...] | None = None, kernels: tuple[int, ...] | None = None,
-              n_mels: int = 32, dropout: float = 0.3, dilations: tuple[int, ...] | None = None) -> nn.Module:
+              n_mels: int = 32, dropout: float = 0.3, dilations: tuple[int, ...] | None = None,
+              cycle_bins: int = 0) -> nn.Module:
     """The window classifier `arch` (one of ARCHS); `channels`/`kernels`/`dilations` None take the
     defaults. `kernels`, `dilations` and `n_mels` apply to `tcn` only (the 2D CNN is 3x3
     throughout and size-agnostic)."""
@@ -109,8 +200,9 @@ def build_net(arch: str = "cnn2d", channels: tuple[int, ...] | None = None, kern
     if arch == "cnn2d":
         return HeartCNN(channels=channels, dropout=dropout)
     if arch == "tcn":
-        return HeartTCN(channels=channels, kernels=tuple(kernels) if kernels else TCN_KERNELS, n_mels=n_mels,
-                        dropout=dropout, dilations=dilations)
+        tcn = HeartTCN(channels=channels, kernels=tuple(kernels) if kernels else TCN_KERNELS, n_mels=n_mels,
+                       dropout=dropout, dilations=dilations)
+        return CycleTCN(tcn, cycle_bins, n_mels) if cycle_bins else tcn
     raise ValueError(f"unknown architecture {arch!r} (one of {ARCHS})")
 
 
