@@ -49,8 +49,9 @@ pub struct FeatureConfig {
 }
 
 impl Default for FeatureConfig {
-    /// The configuration the shipped model was trained with. Heart sounds sit at ~25–400 Hz,
-    /// so a 2 kHz rate loses nothing and keeps the spectrogram small.
+    /// A fixed reference configuration for tests (model 2.0.0's features). The app, the CLI and
+    /// training always take the model card's `features`, never this. Heart sounds sit at
+    /// ~25–400 Hz, so a 2 kHz rate loses nothing and keeps the spectrogram small.
     fn default() -> Self {
         Self {
             sample_rate: 2000,
