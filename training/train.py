@@ -260,7 +260,8 @@ def variant_name(args, dump) -> str:
         net += f" + a circular CNN (32-48) over the window folded on its heart cycle ({args.cycle_bins} phase bins)"
     cfg = dump.config
     seeds = ", ".join(str(args.seed + MEMBER_SEED_STRIDE * m) for m in range(args.members))
-    mel = f"{cfg['n_mels']} log-mel bands {cfg['fmin']:g}–{cfg['fmax']:g} Hz"
+    mel = (f"{cfg['n_mels']} log-mel bands {cfg['fmin']:g}–{cfg['fmax']:g} Hz "
+           f"({1000 * cfg['win_length'] / cfg['sample_rate']:g} ms STFT window, {cfg['n_fft']}-point FFT)")
     norm = cfg["normalization"]
     parts = [net + (f" from seeds {seeds}" if args.members > 1 else f", seed {seeds}"),
              f"{dump.window * sec:g} s windows every {dump.hop * sec:g} s",
