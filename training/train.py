@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from heartbeat_training.data import aggregate, load_features, make_synthetic, window_starts  # noqa: E402
 from heartbeat_training.metrics import (SCORED, binary_metrics, mean_scored_macc, mean_std,  # noqa: E402
                                         roc_points, screening_threshold, subset_scores)
-from heartbeat_training.model import (ARCHS, build_net, count_macs, count_parameters,  # noqa: E402
+from heartbeat_training.model import (ARCHS, CYCLE_CHANNELS, build_net, count_macs, count_parameters,  # noqa: E402
                                       default_channels, net_config)
 
 # Member m of an ensemble trains with seed + fold + m * MEMBER_SEED_STRIDE (member 0: a single model's seeds).
@@ -257,7 +257,7 @@ def variant_name(args, dump) -> str:
     if args.dilations:
         net += f" with time dilations {'-'.join(map(str, args.dilations))}"
     if args.cycle_bins:
-        net += f" + a circular CNN (32-48) over the window folded on its heart cycle ({args.cycle_bins} phase bins)"
+        net += f" + a circular CNN ({'-'.join(map(str, CYCLE_CHANNELS))}) over the window folded on its heart cycle ({args.cycle_bins} phase bins)"
     cfg = dump.config
     seeds = ", ".join(str(args.seed + MEMBER_SEED_STRIDE * m) for m in range(args.members))
     mel = (f"{cfg['n_mels']} log-mel bands {cfg['fmin']:g}–{cfg['fmax']:g} Hz "

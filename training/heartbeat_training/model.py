@@ -26,6 +26,7 @@ from torch import nn
 CHANNELS = (12, 24, 48, 64)
 TCN_CHANNELS = (24, 32, 48, 64, 96)
 TCN_KERNELS = (5, 5, 5, 5, 3)
+CYCLE_CHANNELS = (32, 48)  # the circular CNN over a window folded on its heart cycle
 ARCHS = ("cnn2d", "tcn")
 
 
@@ -162,7 +163,7 @@ class CycleTCN(nn.Module):
     ONNX, but the branch did not beat the TCN alone (the card's rows), so `export.py` never builds
     it and BatchNorm folding does not reach it."""
 
-    def __init__(self, tcn: HeartTCN, bins: int, n_mels: int, channels: tuple[int, ...] = (32, 48)):
+    def __init__(self, tcn: HeartTCN, bins: int, n_mels: int, channels: tuple[int, ...] = CYCLE_CHANNELS):
         super().__init__()
         self.tcn = tcn
         self.fold = CycleFold(bins)
