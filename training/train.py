@@ -118,6 +118,8 @@ def augment(x: torch.Tensor, args, gen: torch.Generator) -> torch.Tensor:
         u = torch.linspace(-1, 1, M)
         basis = torch.stack([torch.ones(M), u, torch.cos(math.pi * u), torch.cos(2 * math.pi * u)])
         x = x + (c @ basis)[:, None, :, None]
+    if args.noise_aug:
+        x = add_noise(x, args.noise_aug, args.frame_rate, gen)
     if args.spec_mask:
         # one frequency band mask (≤ 4 mel bands) and one time mask (≤ 20 frames) per window
         f0 = torch.randint(0, M, (B,), generator=gen)
@@ -132,6 +134,37 @@ def augment(x: torch.Tensor, args, gen: torch.Generator) -> torch.Tensor:
         fill = x.mean(dim=(2, 3), keepdim=True) if args.mask_fill == "mean" else torch.zeros(B, 1, 1, 1)
         x = torch.where(mask, fill, x)
     return x
+
+
+def add_noise(x: torch.Tensor, prob: float, frame_rate: float, gen: torch.Generator) -> torch.Tensor:
+    """Adds, to a random `prob` of the windows, noise that is not locked to the heart cycle:
+    a random spectral shape (level, tilt, one bump) under a random time course (breathing-like
+    slow swell plus up to three bursts), with chi-square-like cell-to-cell fluctuation, summed
+    in power with the window. Its level is drawn from 5 dB below to 15 dB above the window's
+    median frame, so it fills the gaps between heart sounds as the noisy windows that raise
+    training-a's false alarms do; the label is kept. The hypothesis: a murmur recurs at the same phase of every beat and such
+    noise does not, so the network must learn the former to keep separating the classes."""
+    B, _, M, W = x.shape
+    on = torch.rand(B, generator=gen) < prob
+    level = x.mean(dim=2).median(dim=-1).values.view(B, 1, 1, 1) + (torch.rand(B, 1, 1, 1, generator=gen) * 20 - 5)
+    u = torch.linspace(-1, 1, M).view(1, 1, M, 1)
+    tilt = (torch.rand(B, 1, 1, 1, generator=gen) * 2 - 1) * 10
+    centre = torch.rand(B, 1, 1, 1, generator=gen) * 2 - 1
+    bump = (torch.rand(B, 1, 1, 1, generator=gen) * 2 - 1) * 8 * torch.exp(-((u - centre) / 0.3) ** 2)
+    t = torch.arange(W, dtype=torch.float32).view(1, 1, 1, W)
+    rate = 0.2 + 0.4 * torch.rand(B, 1, 1, 1, generator=gen)  # swells per second
+    phase = torch.rand(B, 1, 1, 1, generator=gen) * 2 * math.pi
+    swell = 6 * torch.rand(B, 1, 1, 1, generator=gen) * torch.sin(2 * math.pi * rate * t / frame_rate + phase)
+    bursts = torch.zeros(B, 1, 1, W)
+    for _ in range(3):
+        t0 = torch.rand(B, 1, 1, 1, generator=gen) * W
+        width = (0.1 + 1.4 * torch.rand(B, 1, 1, 1, generator=gen)) * frame_rate
+        gain = 10 * torch.rand(B, 1, 1, 1, generator=gen) * (torch.rand(B, 1, 1, 1, generator=gen) < 0.5)
+        bursts = bursts + gain * ((t >= t0) & (t < t0 + width))
+    cells = 10 * torch.log10(-torch.log(torch.rand(B, 1, M, W, generator=gen).clamp_min(1e-6)))
+    n = level + tilt * u + bump + swell + bursts + cells
+    noisy = 10 * torch.log10(10 ** (x / 10) + 10 ** (n / 10))
+    return torch.where(on.view(B, 1, 1, 1), noisy, x)
 
 
 class GradReverse(torch.autograd.Function):
@@ -169,7 +202,7 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
     net = build_net(args.arch, args.channels, args.kernels, n_mels=data.d.n_mels, dropout=args.dropout,
-                    dilations=args.dilations, cycle_bins=args.cycle_bins)
+                    dilations=args.dilations, cycle_bins=args.cycle_bins, max_pool=args.max_pool)
     net.to(args.device)
     params = list(net.parameters())
     # Domain-adversarial training: a subset classifier on the window embedding whose gradient
@@ -256,6 +289,8 @@ def variant_name(args, dump) -> str:
     net = f"{args.members} × {'1D' if args.arch == 'tcn' else '2D'} CNN ({channels})"
     if args.dilations:
         net += f" with time dilations {'-'.join(map(str, args.dilations))}"
+    if args.max_pool:
+        net += " pooled by average and maximum over time"
     if args.cycle_bins:
         net += f" + a circular CNN ({'-'.join(map(str, CYCLE_CHANNELS))}) over the window folded on its heart cycle ({args.cycle_bins} phase bins)"
     cfg = dump.config
@@ -265,8 +300,11 @@ def variant_name(args, dump) -> str:
     norm = cfg["normalization"]
     parts = [net + (f" from seeds {seeds}" if args.members > 1 else f", seed {seeds}"),
              f"{dump.window * sec:g} s windows every {dump.hop * sec:g} s",
+             # The core refuses recordings shorter than a window, so a longer window is scored on fewer.
+             f"{dump.n} recordings ({len(dump.refused)} too short or unreadable, refused by the core)",
              f"{mel} without band-mean normalisation" if norm == "none" else f"{mel}, {norm} normalisation"]
     parts += [mixup_text(args)] if args.mixup else []
+    parts += [f"added non-cardiac noise on {args.noise_aug:.0%} of windows"] if args.noise_aug else []
     parts += ["spec masks"] if args.spec_mask else []
     parts += [bag_text(args)] if args.bag > 1 else []
     parts += [f"trained on {' + '.join(args.train_subsets)} only"] if args.train_subsets else []
@@ -282,6 +320,8 @@ def augmentation_summary(args) -> str:
         parts.append(f"time stretch ± {args.time_stretch:.0%}")
     if args.colour_aug:
         parts.append(f"random stethoscope colour ± {args.colour_aug:g} dB")
+    if args.noise_aug:
+        parts.append(f"added non-cardiac noise on {args.noise_aug:.0%} of windows")
     if args.spec_mask:
         fill = "the window's mean level" if args.mask_fill == "mean" else "0 dB"
         parts.append(f"one time mask (≤ 20 frames) and one mel mask (≤ 4 bands) filled with {fill}")
@@ -331,6 +371,8 @@ def main(argv=None):
                     help="decay of an exponential moving average of the weights to evaluate and ship (0: off)")
     ap.add_argument("--colour-aug", type=float, default=0.0,
                     help="random per-window gain, tilt and spectral bumps, each up to ± this many dB (0: off)")
+    ap.add_argument("--noise-aug", type=float, default=0.0,
+                    help="fraction of training windows given added noise not locked to the heart cycle (0: off)")
     ap.add_argument("--mask-fill", choices=["zero", "mean"], default="zero",
                     help="value of masked cells: 0 dB, or the window's mean level")
     ap.add_argument("--adversary", type=float, default=0.0,
@@ -352,6 +394,9 @@ def main(argv=None):
     ap.add_argument("--cycle-bins", type=int, default=0,
                     help="tcn only: add a branch over each window folded on its heart cycle into this many "
                          "phase bins (0: off; cross-validation only)")
+    ap.add_argument("--max-pool", action="store_true",
+                    help="tcn only: pool each window by average and maximum over time, not the average alone "
+                         "(cross-validation only)")
     ap.add_argument("--train-subsets", nargs="+", default=None,
                     help="train only on these subsets (e.g. training-a), still validating on every fold's "
                          "records: does a site's own data reach further than the pooled model?")
@@ -373,6 +418,8 @@ def main(argv=None):
     if args.cycle_bins and (args.arch != "tcn" or args.adversary or not args.no_final):
         ap.error("--cycle-bins is a cross-validation experiment of the tcn without --adversary: "
                  "use it with --arch tcn --no-final")
+    if args.max_pool and (args.arch != "tcn" or args.cycle_bins or not args.no_final):
+        ap.error("--max-pool is a cross-validation experiment of the tcn: use it with --arch tcn --no-final")
     if args.train_subsets and not args.no_final:
         # The filter is a cross-validation diagnostic; a shipped model trained on some sites only
         # would contradict the card's training-data summary.
@@ -384,6 +431,7 @@ def main(argv=None):
         make_synthetic(args.features)
     t0 = time.time()
     dump = load_features(args.features)
+    args.frame_rate = dump.config["sample_rate"] / dump.config["hop_length"]
     lengths = dump.lengths()
     keep = np.flatnonzero(lengths >= dump.window)
     data = Data(dump, keep)

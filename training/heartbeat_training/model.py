@@ -32,19 +32,26 @@ ARCHS = ("cnn2d", "tcn")
 
 class WindowNet(nn.Module):
     """Conv blocks (`features`, [N, C, H, W] out), then the head both architectures share: global
-    average pooling, dropout and one linear unit, giving one abnormality logit per window ([N])."""
+    average pooling, dropout and one linear unit, giving one abnormality logit per window ([N]).
 
-    def __init__(self, features: nn.Sequential, channels_out: int, dropout: float):
+    `max_pool` adds a global max pool beside the average (embedding [N, 2C]): the average
+    dilutes a sound that only some beats of a window carry, the maximum keeps it."""
+
+    def __init__(self, features: nn.Sequential, channels_out: int, dropout: float, max_pool: bool = False):
         super().__init__()
         self.features = features
         self.pool = nn.AdaptiveAvgPool2d(1)
+        self.max_pool = nn.AdaptiveMaxPool2d(1) if max_pool else None
         self.flatten = nn.Flatten()
         self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(channels_out, 1)
+        self.fc = nn.Linear(channels_out * (2 if max_pool else 1), 1)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """The pooled window embedding ([N, channels_out]) the head classifies."""
-        return self.flatten(self.pool(self.features(x)))
+        """The pooled window embedding ([N, channels_out] or [N, 2 channels_out]) the head classifies."""
+        h = self.features(x)
+        if self.max_pool is None:
+            return self.flatten(self.pool(h))
+        return torch.cat([self.flatten(self.pool(h)), self.flatten(self.max_pool(h))], dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.embed(x))
@@ -84,7 +91,8 @@ class HeartTCN(WindowNet):
     """
 
     def __init__(self, channels: tuple[int, ...] = TCN_CHANNELS, kernels: tuple[int, ...] = TCN_KERNELS,
-                 n_mels: int = 32, dropout: float = 0.3, dilations: tuple[int, ...] | None = None):
+                 n_mels: int = 32, dropout: float = 0.3, dilations: tuple[int, ...] | None = None,
+                 max_pool: bool = False):
         if len(kernels) != len(channels) or any(k % 2 == 0 for k in kernels):
             raise ValueError(f"need one odd kernel per block, got kernels {kernels} for channels {channels}")
         dilations = tuple(dilations) if dilations else (1,) * len(channels)
@@ -99,7 +107,7 @@ class HeartTCN(WindowNet):
             if i < len(channels) - 1:
                 layers.append(nn.MaxPool2d((1, 2)))
             c_in = c
-        super().__init__(nn.Sequential(*layers), c_in, dropout)
+        super().__init__(nn.Sequential(*layers), c_in, dropout, max_pool)
 
 
 class CycleFold(nn.Module):
@@ -193,7 +201,7 @@ def default_channels(arch: str) -> tuple[int, ...]:
 
 def build_net(arch: str = "cnn2d", channels: tuple[int, ...] | None = None, kernels: tuple[int, ...] | None = None,
               n_mels: int = 32, dropout: float = 0.3, dilations: tuple[int, ...] | None = None,
-              cycle_bins: int = 0) -> nn.Module:
+              cycle_bins: int = 0, max_pool: bool = False) -> nn.Module:
     """The window classifier `arch` (one of ARCHS); `channels`/`kernels`/`dilations` None take the
     defaults. `kernels`, `dilations` and `n_mels` apply to `tcn` only (the 2D CNN is 3x3
     throughout and size-agnostic)."""
@@ -202,7 +210,7 @@ def build_net(arch: str = "cnn2d", channels: tuple[int, ...] | None = None, kern
         return HeartCNN(channels=channels, dropout=dropout)
     if arch == "tcn":
         tcn = HeartTCN(channels=channels, kernels=tuple(kernels) if kernels else TCN_KERNELS, n_mels=n_mels,
-                       dropout=dropout, dilations=dilations)
+                       dropout=dropout, dilations=dilations, max_pool=max_pool)
         return CycleTCN(tcn, cycle_bins, n_mels) if cycle_bins else tcn
     raise ValueError(f"unknown architecture {arch!r} (one of {ARCHS})")
 
