@@ -304,7 +304,7 @@ def variant_name(args, dump) -> str:
              f"{dump.n} recordings ({len(dump.refused)} too short or unreadable, refused by the core)",
              f"{mel} without band-mean normalisation" if norm == "none" else f"{mel}, {norm} normalisation"]
     parts += [mixup_text(args)] if args.mixup else []
-    parts += [f"added non-cardiac noise on {args.noise_aug:.0%} of windows"] if args.noise_aug else []
+    parts += [noise_text(args)] if args.noise_aug else []
     parts += ["spec masks"] if args.spec_mask else []
     parts += [bag_text(args)] if args.bag > 1 else []
     parts += [f"trained on {' + '.join(args.train_subsets)} only"] if args.train_subsets else []
@@ -321,7 +321,7 @@ def augmentation_summary(args) -> str:
     if args.colour_aug:
         parts.append(f"random stethoscope colour ± {args.colour_aug:g} dB")
     if args.noise_aug:
-        parts.append(f"added non-cardiac noise on {args.noise_aug:.0%} of windows")
+        parts.append(noise_text(args))
     if args.spec_mask:
         fill = "the window's mean level" if args.mask_fill == "mean" else "0 dB"
         parts.append(f"one time mask (≤ 20 frames) and one mel mask (≤ 4 bands) filled with {fill}")
@@ -333,6 +333,10 @@ def augmentation_summary(args) -> str:
 def bag_text(args) -> str:
     return (f"trained on bags of {args.bag} windows per recording scored by their top {args.bag_fraction:g} mean"
             + (f" (+ {args.window_loss:g} × window loss)" if args.window_loss else ""))
+
+
+def noise_text(args) -> str:
+    return f"added non-cardiac noise on {args.noise_aug:.0%} of windows"
 
 
 def mixup_text(args) -> str:
