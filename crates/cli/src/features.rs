@@ -12,7 +12,15 @@ use rayon::prelude::*;
 use crate::npz::{self, Array};
 use crate::{inputs, progress};
 
-pub fn run(front: &FrontEnd, dir: &Path, out: &Path) -> anyhow::Result<ExitCode> {
+/// With `with_signal`, the dump also holds `signal` (every kept recording's conditioned samples,
+/// concatenated) and `signal_offsets`, so a front end learned in training reads the very samples
+/// the core's spectrogram reads.
+pub fn run(
+    front: &FrontEnd,
+    dir: &Path,
+    out: &Path,
+    with_signal: bool,
+) -> anyhow::Result<ExitCode> {
     let records = inputs::physionet(dir)?;
     let prepared: Vec<_> = records
         .par_iter()
@@ -25,6 +33,7 @@ pub fn run(front: &FrontEnd, dir: &Path, out: &Path) -> anyhow::Result<ExitCode>
         .collect();
     let n_mels = front.config().n_mels;
     let (mut frames, mut offsets) = (Vec::new(), vec![0i64]);
+    let (mut signal, mut signal_offsets) = (Vec::new(), vec![0i64]);
     let (mut labels, mut names, mut subsets) = (Vec::new(), Vec::new(), Vec::new());
     // Records the core refuses (too short for one window, silent, ...) are listed in the dump
     // with the reason, so the model card can say which recordings it was never shown.
@@ -34,6 +43,10 @@ pub fn run(front: &FrontEnd, dir: &Path, out: &Path) -> anyhow::Result<ExitCode>
             Ok(p) => {
                 frames.extend_from_slice(&p.features.data);
                 offsets.push((frames.len() / n_mels) as i64);
+                if with_signal {
+                    signal.extend_from_slice(&p.signal);
+                    signal_offsets.push(signal.len() as i64);
+                }
                 labels.push(i8::from(rec.abnormal));
                 names.push(rec.record.as_str());
                 subsets.push(rec.subset.as_str());
@@ -49,21 +62,23 @@ pub fn run(front: &FrontEnd, dir: &Path, out: &Path) -> anyhow::Result<ExitCode>
     }
     let config = serde_json::to_string(front.config())?;
     let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
-    npz::write(
-        std::io::BufWriter::new(file),
-        &[
-            (
-                "features",
-                Array::f32(&frames, &[frames.len() / n_mels, n_mels]),
-            ),
-            ("offsets", Array::i64(&offsets)),
-            ("labels", Array::i8(&labels)),
-            ("records", Array::strings(&names)),
-            ("subsets", Array::strings(&subsets)),
-            ("config", Array::strings(&[config])),
-            ("refused", Array::strings(&refused)),
-        ],
-    )?;
+    let mut arrays = vec![
+        (
+            "features",
+            Array::f32(&frames, &[frames.len() / n_mels, n_mels]),
+        ),
+        ("offsets", Array::i64(&offsets)),
+        ("labels", Array::i8(&labels)),
+        ("records", Array::strings(&names)),
+        ("subsets", Array::strings(&subsets)),
+        ("config", Array::strings(&[config])),
+        ("refused", Array::strings(&refused)),
+    ];
+    if with_signal {
+        arrays.push(("signal", Array::f32(&signal, &[signal.len()])));
+        arrays.push(("signal_offsets", Array::i64(&signal_offsets)));
+    }
+    npz::write(std::io::BufWriter::new(file), &arrays)?;
     eprintln!(
         "heartbeat: wrote {} recordings ({} frames) to {}",
         labels.len(),

@@ -56,6 +56,10 @@ enum Command {
         /// model card's: how a model with new features gets its training data.
         #[arg(long, conflicts_with = "card")]
         config: Option<PathBuf>,
+        /// Also export each recording's conditioned signal (the samples the frames are computed
+        /// from), for training experiments whose front end learns its own filters.
+        #[arg(long)]
+        signal: bool,
     },
 }
 
@@ -87,12 +91,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Evaluate { dir } => evaluate::run(&load_analyzer(custom)?, &dir),
         // Features need a feature configuration only, not the model.
-        Command::Features { dir, out, config } => {
+        Command::Features {
+            dir,
+            out,
+            config,
+            signal,
+        } => {
             let config = match config {
                 Some(path) => load_feature_config(&path)?,
                 None => load_card(custom.map(|(_, card)| card))?.features,
             };
-            features::run(&FrontEnd::new(config, Limits::default())?, &dir, &out)
+            features::run(
+                &FrontEnd::new(config, Limits::default())?,
+                &dir,
+                &out,
+                signal,
+            )
         }
     }
 }

@@ -673,10 +673,26 @@ impl Npy {
     }
 }
 
-/// Runs `heartbeat features DIR --out OUT [--config CONFIG]`.
-fn features(dir: &Path, out: &Path, config: Option<&Path>) -> Output {
+/// The array `name` (e.g. `"config.npy"`) of the `.npz` file at `npz`.
+fn npz_entry(npz: &Path, name: &str) -> Npy {
+    let mut zip =
+        zip::ZipArchive::new(std::fs::File::open(npz).expect("open npz")).expect("a zip file");
+    let mut bytes = Vec::new();
+    zip.by_name(name)
+        .expect("entry")
+        .read_to_end(&mut bytes)
+        .expect("read entry");
+    Npy::parse(&bytes)
+}
+
+/// Runs `heartbeat features DIR --out OUT [--config CONFIG] [EXTRA...]`.
+fn features(dir: &Path, out: &Path, config: Option<&Path>, extra: &[&str]) -> Output {
     let mut cmd = heartbeat();
-    cmd.arg("features").arg(dir).arg("--out").arg(out);
+    cmd.arg("features")
+        .arg(dir)
+        .arg("--out")
+        .arg(out)
+        .args(extra);
     if let Some(config) = config {
         cmd.arg("--config").arg(config);
     }
@@ -687,7 +703,7 @@ fn features(dir: &Path, out: &Path, config: Option<&Path>) -> Output {
 fn features_writes_an_npz_that_numpy_can_load() {
     let dir = physionet_folder();
     let npz = dir.path().join("features.npz");
-    let out = features(dir.path(), &npz, None);
+    let out = features(dir.path(), &npz, None, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("skipping") && stderr(&out).contains("b9999"),
@@ -806,18 +822,9 @@ fn features_computes_the_configuration_it_is_given() {
     let config_path = dir.path().join("features.json");
     std::fs::write(&config_path, config.to_string()).expect("write config");
     let npz = dir.path().join("features.npz");
-    let out = features(dir.path(), &npz, Some(&config_path));
+    let out = features(dir.path(), &npz, Some(&config_path), &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let mut zip =
-        zip::ZipArchive::new(std::fs::File::open(&npz).expect("open npz")).expect("a zip file");
-    let mut entry = |name: &str| {
-        let mut bytes = Vec::new();
-        zip.by_name(name)
-            .expect("entry")
-            .read_to_end(&mut bytes)
-            .expect("read entry");
-        Npy::parse(&bytes)
-    };
+    let entry = |name: &str| npz_entry(&npz, name);
     let written: Value =
         serde_json::from_str(&entry("config.npy").strings()[0]).expect("config JSON");
     assert_eq!(written, config);
@@ -826,7 +833,49 @@ fn features_computes_the_configuration_it_is_given() {
     // A configuration the core cannot compute is refused before any file is read.
     config["fmax"] = 5000.0.into();
     std::fs::write(&config_path, config.to_string()).expect("write config");
-    let out = features(dir.path(), &dir.path().join("bad.npz"), Some(&config_path));
+    let out = features(
+        dir.path(),
+        &dir.path().join("bad.npz"),
+        Some(&config_path),
+        &[],
+    );
     assert!(!out.status.success());
     assert!(stderr(&out).contains("fmax"), "{}", stderr(&out));
+}
+
+#[test]
+fn features_with_signal_also_exports_the_samples_each_recording_was_framed_from() {
+    let dir = physionet_folder();
+    let npz = dir.path().join("features.npz");
+    let out = features(dir.path(), &npz, None, &["--signal"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let entry = |name: &str| npz_entry(&npz, name);
+    let config: Value =
+        serde_json::from_str(&entry("config.npy").strings()[0]).expect("config JSON");
+    let hop = config["hop_length"].as_u64().expect("hop_length") as i64;
+    let frames = entry("offsets.npy").i64s();
+    let samples = entry("signal_offsets.npy").i64s();
+    let signal = entry("signal.npy");
+    assert_eq!(
+        samples.len(),
+        RECORDS.len() + 1,
+        "one range per kept recording"
+    );
+    assert_eq!(samples[0], 0);
+    assert_eq!(signal.shape, [*samples.last().expect("offsets") as usize]);
+    let values = signal.f32s();
+    assert!(values.iter().all(|v| v.is_finite()), "non-finite samples");
+    for (i, (_, record, _)) in RECORDS.iter().enumerate() {
+        // The core's frames are centred on samples 0, hop, 2 hop, ... of this very signal.
+        let n = samples[i + 1] - samples[i];
+        assert_eq!(frames[i + 1] - frames[i], 1 + n / hop, "{record}");
+        // Conditioned: zero mean and scaled to a robust peak of one.
+        let x = &values[samples[i] as usize..samples[i + 1] as usize];
+        let mean = x.iter().map(|&v| f64::from(v)).sum::<f64>() / x.len() as f64;
+        let peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(
+            mean.abs() < 0.05 && (1.0..100.0).contains(&peak),
+            "{record}: mean {mean}, peak {peak}"
+        );
+    }
 }
