@@ -43,8 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from heartbeat_training.data import aggregate, load_features, make_synthetic, window_starts  # noqa: E402
 from heartbeat_training.metrics import (SCORED, binary_metrics, mean_scored_macc, mean_std,  # noqa: E402
                                         roc_points, screening_threshold, subset_scores)
-from heartbeat_training.model import (ARCHS, CYCLE_CHANNELS, build_net, count_macs, count_parameters,  # noqa: E402
-                                      default_channels, net_config)
+from heartbeat_training.model import (ARCHS, CYCLE_CHANNELS, LearnedFilterBank, SignalTCN,  # noqa: E402
+                                      build_net, count_macs, count_parameters, default_channels, net_config)
 
 # Member m of an ensemble trains with seed + fold + m * MEMBER_SEED_STRIDE (member 0: a single model's seeds).
 MEMBER_SEED_STRIDE = 1000
@@ -64,9 +64,30 @@ class Data:
         self.W, self.H = dump.window, dump.hop
         self.lengths = dump.lengths()
         self.feats = torch.from_numpy(dump.features)
+        self.signal = None
+
+    def use_signal(self, kernel: int) -> None:
+        """Makes `gather` cut conditioned samples ([B, samples]) instead of frames, for a learned
+        filter bank of `kernel` taps at the frames' hop: each recording is zero-padded by
+        kernel / 2 on both sides, as the core's spectrogram treats samples outside the signal."""
+        d, half = self.d, kernel // 2
+        hop = d.config["hop_length"]
+        lengths = np.diff(d.signal_offsets)
+        self.sig_starts = d.signal_offsets[:-1] + (2 * half) * np.arange(d.n)  # padded record starts
+        padded = np.zeros(d.signal.shape[0] + 2 * half * d.n, np.float32)
+        for i in range(d.n):
+            padded[self.sig_starts[i] + half:self.sig_starts[i] + half + lengths[i]] = d.signal[d.signal_offsets[i]:d.signal_offsets[i + 1]]
+        self.signal = torch.from_numpy(padded)
+        # frame t (centred on sample t · hop) to frame t + W − 1 need these many padded samples
+        self.signal_width = self.W * hop + kernel - hop
+        self.hop_samples = hop
 
     def gather(self, recs: np.ndarray, starts: np.ndarray, width: int | None = None) -> torch.Tensor:
         """Windows of `width` frames (default: the model's) at `starts`, as [B, 1, n_mels, width]."""
+        if self.signal is not None:
+            first = self.sig_starts[recs] + starts * self.hop_samples
+            idx = first[:, None] + np.arange(self.signal_width)[None, :]
+            return self.signal[torch.from_numpy(idx.reshape(-1))].reshape(len(recs), -1)
         width = width or self.W
         rows = (self.d.offsets[recs] + starts)[:, None] + np.arange(width)[None, :]
         x = self.feats[torch.from_numpy(rows.reshape(-1))].reshape(len(recs), width, -1)
@@ -203,6 +224,14 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
     gen = torch.Generator().manual_seed(seed)
     net = build_net(args.arch, args.channels, args.kernels, n_mels=data.d.n_mels, dropout=args.dropout,
                     dilations=args.dilations, cycle_bins=args.cycle_bins, max_pool=args.max_pool)
+    if data.signal is not None:
+        cfg = data.d.config
+        front = LearnedFilterBank(data.d.n_mels, cfg["win_length"], cfg["hop_length"], cfg["sample_rate"],
+                                  cfg["fmin"], cfg["band_high_hz"])
+        probe = train_recs[:64]
+        rows = data.d.offsets[probe][:, None] + np.arange(data.W)[None, :]
+        front.calibrate(data.gather(probe, np.zeros(len(probe), np.int64)), data.feats[torch.from_numpy(rows)])
+        net = SignalTCN(front, net)
     net.to(args.device)
     params = list(net.parameters())
     # Domain-adversarial training: a subset classifier on the window embedding whose gradient
@@ -243,6 +272,8 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
         for b in range(steps_per_epoch):
             sl = slice(b * args.batch_size, (b + 1) * args.batch_size)
             x = data.gather(recs[sl], starts[sl], int(widths[b]))
+            if data.signal is not None:
+                x = net.front(x)  # the bank's frames, augmented below as log-mel frames are
             if x.shape[-1] != data.W:
                 x = F.interpolate(x, size=(x.shape[2], data.W), mode="bilinear", align_corners=False)
             x = augment(x, args, gen).to(args.device)
@@ -258,6 +289,8 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
                 y = y * (1 - args.label_smoothing) + 0.5 * args.label_smoothing
             if args.bag > 1:
                 loss = bag_loss(net(x), y, args)
+            elif data.signal is not None:
+                loss = F.binary_cross_entropy_with_logits(net.tcn(x), y)
             elif adversary is None:
                 loss = F.binary_cross_entropy_with_logits(net(x), y)
             else:
@@ -291,6 +324,11 @@ def variant_name(args, dump) -> str:
         net += f" with time dilations {'-'.join(map(str, args.dilations))}"
     if args.max_pool:
         net += " pooled by average and maximum over time"
+    if args.learned_front_end:
+        cfg = dump.config
+        net += (f" on a learned filter bank ({cfg['n_mels']} bands, {cfg['win_length']}-tap cosine/sine pairs "
+                f"initialised at mel-spaced {cfg['fmin']:g}–{cfg['band_high_hz']:g} Hz, over the core's "
+                f"{cfg['band_low_hz']:g}–{cfg['band_high_hz']:g} Hz band-passed signal) instead of log-mel")
     if args.cycle_bins:
         net += f" + a circular CNN ({'-'.join(map(str, CYCLE_CHANNELS))}) over the window folded on its heart cycle ({args.cycle_bins} phase bins)"
     cfg = dump.config
@@ -401,6 +439,9 @@ def main(argv=None):
     ap.add_argument("--max-pool", action="store_true",
                     help="tcn only: pool each window by average and maximum over time, not the average alone "
                          "(cross-validation only)")
+    ap.add_argument("--learned-front-end", action="store_true",
+                    help="tcn only: feed the conditioned signal (a dump made with `heartbeat features --signal`) "
+                         "through a learned filter bank instead of log-mel (cross-validation only)")
     ap.add_argument("--train-subsets", nargs="+", default=None,
                     help="train only on these subsets (e.g. training-a), still validating on every fold's "
                          "records: does a site's own data reach further than the pooled model?")
@@ -424,6 +465,10 @@ def main(argv=None):
                  "use it with --arch tcn --no-final")
     if args.max_pool and (args.arch != "tcn" or args.cycle_bins or not args.no_final):
         ap.error("--max-pool is a cross-validation experiment of the tcn: use it with --arch tcn --no-final")
+    if args.learned_front_end and (args.arch != "tcn" or args.cycle_bins or args.adversary or args.bag > 1
+                                   or args.time_stretch or not args.no_final):
+        ap.error("--learned-front-end is a cross-validation experiment of the plain tcn: use it with --arch tcn "
+                 "--no-final, without --cycle-bins, --adversary, --bag or --time-stretch")
     if args.train_subsets and not args.no_final:
         # The filter is a cross-validation diagnostic; a shipped model trained on some sites only
         # would contradict the card's training-data summary.
@@ -439,6 +484,10 @@ def main(argv=None):
     lengths = dump.lengths()
     keep = np.flatnonzero(lengths >= dump.window)
     data = Data(dump, keep)
+    if args.learned_front_end:
+        if dump.signal is None:
+            ap.error(f"{args.features} holds no signal: dump it with `heartbeat features ... --signal`")
+        data.use_signal(dump.config["win_length"])
     subs_all = np.asarray(dump.subsets)
     log(f"{dump.n} records, {len(keep)} with ≥ {dump.window} frames, {dump.features.shape[0]} frames")
     if args.variant is None:

@@ -6,8 +6,9 @@
   the 2D CNN's multiply-accumulates per window, so cheaper in the browser and faster to train on
   a CPU.
 
-`CycleTCN` adds to the TCN a branch over the window folded on its own heart cycle, for
-cross-validation experiments (`train.py --cycle-bins`); it is never exported.
+`CycleTCN` adds to the TCN a branch over the window folded on its own heart cycle, and
+`SignalTCN` puts a filter bank learned on the waveform (`LearnedFilterBank`) in front of it, for
+cross-validation experiments (`train.py --cycle-bins`, `--learned-front-end`); neither is exported.
 
 Both keep the same module layout (`features`, `pool`, `flatten`, `dropout`, `fc`), so BatchNorm
 folding and MAC counting serve both. BatchNorm is folded into the convolutions at export, so the
@@ -193,6 +194,60 @@ class CycleTCN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.embed(x))
+
+
+class LearnedFilterBank(nn.Module):
+    """A filter bank learned on the conditioned waveform in place of the fixed mel one: [N,
+    samples] → [N, 1, bands, frames], on the log-mel's frame grid (frame t centred on sample t ·
+    hop) and dB scale, so the TCN behind it is unchanged.
+
+    Each band is a pair of FIR filters (`kernel` taps, strided by `hop`) whose summed squared
+    outputs are the band's power: initialised as a Hann-windowed cosine and sine at mel-spaced
+    centre frequencies, the pair is the magnitude of the analytic signal, an STFT bin that needs
+    no FFT; training may then reshape each band (width, skew, several lobes) and use the signal
+    above the mel bank's 400 Hz. `offset` (set once from data, `calibrate`) puts the output on
+    the log-mel's dB scale, so spec masks filled with 0 dB mean what they mean for log-mel.
+    Cross-validation only (`train.py --learned-front-end`): the core feeds the model log-mel."""
+
+    def __init__(self, bands: int, kernel: int, hop: int, sample_rate: float, fmin: float, fmax: float):
+        super().__init__()
+        self.kernel, self.hop = kernel, hop
+        self.conv = nn.Conv1d(1, 2 * bands, kernel, stride=hop, bias=False)
+        mel = torch.linspace(2595 * math.log10(1 + fmin / 700), 2595 * math.log10(1 + fmax / 700), bands)
+        centres = 700 * (10 ** (mel / 2595) - 1)
+        n = torch.arange(kernel, dtype=torch.float32) - kernel / 2
+        window = torch.hann_window(kernel, periodic=True)
+        phase = 2 * math.pi * centres[:, None] * n[None, :] / sample_rate
+        pairs = torch.stack([window * torch.cos(phase), window * torch.sin(phase)], dim=1)  # [B, 2, K]
+        with torch.no_grad():
+            self.conv.weight.copy_(pairs.reshape(2 * bands, 1, kernel) * 2 / window.sum())
+        self.register_buffer("offset", torch.zeros(()))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """`x` holds `kernel // 2` samples of context before the window's first frame centre and
+        after its last, as `Data.gather_signal` cuts it."""
+        y = self.conv(x.unsqueeze(1))
+        power = y[:, 0::2] ** 2 + y[:, 1::2] ** 2
+        return (10 * torch.log10(power + 1e-10) + self.offset).unsqueeze(1)
+
+    @torch.no_grad()
+    def calibrate(self, signal: torch.Tensor, log_mel: torch.Tensor) -> None:
+        """Sets `offset` so the median output on `signal` equals the median of `log_mel`."""
+        self.offset.zero_()
+        self.offset.fill_(float(log_mel.median() - self(signal).median()))
+
+
+class SignalTCN(nn.Module):
+    """`LearnedFilterBank` then `HeartTCN`: one logit per window of conditioned samples. The
+    training loop calls `front` and `tcn` apart so augmentation acts on the bank's frames, as it
+    acts on log-mel frames for the shipped model."""
+
+    def __init__(self, front: LearnedFilterBank, tcn: HeartTCN):
+        super().__init__()
+        self.front, self.tcn = front, tcn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.tcn(self.front(x))
 
 
 def default_channels(arch: str) -> tuple[int, ...]:
