@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::dsp::mel;
 use crate::error::{Error, Result};
 
 /// How a recording's log-mel frames are normalised before windowing.
@@ -16,6 +17,51 @@ pub enum Normalization {
     /// standard deviation: removes a stethoscope's fixed spectral colour and the recording gain.
     #[default]
     BandMean,
+}
+
+/// Which filter bank turns a frame of the conditioned signal into band powers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterBank {
+    /// librosa's triangular mel filters (Slaney scale and area) over the FFT's power bins.
+    #[default]
+    Mel,
+    /// The Hann-windowed spectrum evaluated exactly at `n_mels` frequencies spaced evenly on the
+    /// HTK mel scale from `fmin` to `fmax`, both included: one narrow band (two FFT bins wide)
+    /// per centre. Unlike the triangles, whose width grows with frequency, each band keeps the
+    /// window's resolution, and the top of the band-pass costs no more bands than its bottom.
+    MelBins,
+}
+
+impl FilterBank {
+    fn is_mel(&self) -> bool {
+        *self == Self::Mel
+    }
+
+    /// What the bank's bands are, in words for people ("32 log-mel bands").
+    pub fn band_noun(self) -> &'static str {
+        match self {
+            Self::Mel => "log-mel bands",
+            Self::MelBins => "log-power bins at mel-spaced frequencies",
+        }
+    }
+
+    /// Hertz to the scale the bank's bands are evenly spaced on (Slaney or HTK mels), so a
+    /// chart can place each band's row at its frequency.
+    pub fn hz_to_scale(self, hz: f64) -> f64 {
+        match self {
+            Self::Mel => mel::hz_to_mel(hz),
+            Self::MelBins => mel::hz_to_mel_htk(hz),
+        }
+    }
+
+    /// The inverse of `hz_to_scale`.
+    pub fn scale_to_hz(self, m: f64) -> f64 {
+        match self {
+            Self::Mel => mel::mel_to_hz(m),
+            Self::MelBins => mel::mel_to_hz_htk(m),
+        }
+    }
 }
 
 /// Signal conditioning and log-mel spectrogram parameters, plus how frames become CNN windows.
@@ -40,6 +86,9 @@ pub struct FeatureConfig {
     pub fmin: f32,
     /// Highest mel filter edge (Hz).
     pub fmax: f32,
+    /// The bank over each frame; absent in cards from before it was a choice, which used `mel`.
+    #[serde(default, skip_serializing_if = "FilterBank::is_mel")]
+    pub filter_bank: FilterBank,
     /// Per-recording normalisation of the log-mel frames.
     pub normalization: Normalization,
     /// CNN window length (frames).
@@ -63,6 +112,7 @@ impl Default for FeatureConfig {
             n_mels: 32,
             fmin: 25.0,
             fmax: 400.0,
+            filter_bank: FilterBank::Mel,
             normalization: Normalization::BandMean,
             window_frames: 200,
             window_hop_frames: 100,
@@ -150,6 +200,25 @@ mod tests {
         let back: FeatureConfig = serde_json::from_str(&json).expect("parse");
         assert_eq!(back, c);
         assert!((c.window_seconds() - 4.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_filter_bank_is_written_only_when_it_is_not_the_mel_default() {
+        let mel = serde_json::to_value(FeatureConfig::default()).expect("serialise");
+        assert!(mel.get("filter_bank").is_none(), "{mel}");
+        let bins = FeatureConfig {
+            filter_bank: FilterBank::MelBins,
+            ..Default::default()
+        };
+        let json = serde_json::to_value(&bins).expect("serialise");
+        assert_eq!(json["filter_bank"], "mel_bins");
+        assert_eq!(
+            serde_json::from_value::<FeatureConfig>(json).expect("parse"),
+            bins
+        );
+        // Cards from before the choice name no bank: they were computed with the triangles.
+        let back: FeatureConfig = serde_json::from_value(mel).expect("parse");
+        assert_eq!(back.filter_bank, FilterBank::Mel);
     }
 
     #[test]

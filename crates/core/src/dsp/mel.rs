@@ -111,6 +111,80 @@ impl MelBank {
     }
 }
 
+/// Hertz to mels on the HTK scale, the spacing of `MelBins` (and of training's filter bank).
+pub fn hz_to_mel_htk(hz: f64) -> f64 {
+    2595.0 * (1.0 + hz / 700.0).log10()
+}
+
+/// Mels to hertz on the HTK scale.
+pub fn mel_to_hz_htk(mel: f64) -> f64 {
+    700.0 * (10f64.powf(mel / 2595.0) - 1.0)
+}
+
+/// The Hann-windowed spectrum at `n_mels` exact frequencies (`FilterBank::MelBins`): per band a
+/// cosine and a sine weighted by the window, whose squared dot products with a frame sum to the
+/// power |X(f)|², the same quantity (and dB scale) as an FFT bin of the log-mel's spectrum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MelBins {
+    /// Centre frequencies (Hz), lowest first.
+    centres: Vec<f64>,
+    /// Per band, `win_length` interleaved (window · cos, window · sin) pairs.
+    kernels: Vec<Vec<[f32; 2]>>,
+}
+
+impl MelBins {
+    /// Centres spaced evenly on the HTK mel scale from `fmin` to `fmax`, both included, over a
+    /// periodic Hann window of `win_length` samples.
+    pub fn new(sample_rate: u32, win_length: usize, n_mels: usize, fmin: f32, fmax: f32) -> Self {
+        let (lo, hi) = (
+            hz_to_mel_htk(f64::from(fmin)),
+            hz_to_mel_htk(f64::from(fmax)),
+        );
+        let step = if n_mels > 1 {
+            (hi - lo) / (n_mels - 1) as f64
+        } else {
+            0.0
+        };
+        let centres: Vec<f64> = (0..n_mels)
+            .map(|i| mel_to_hz_htk(lo + step * i as f64))
+            .collect();
+        let kernels = centres
+            .iter()
+            .map(|&f| {
+                let omega = 2.0 * std::f64::consts::PI * f / f64::from(sample_rate);
+                (0..win_length)
+                    .map(|i| {
+                        let w = 0.5
+                            - 0.5
+                                * (2.0 * std::f64::consts::PI * i as f64 / win_length as f64).cos();
+                        let phase = omega * i as f64;
+                        [(w * phase.cos()) as f32, (w * phase.sin()) as f32]
+                    })
+                    .collect()
+            })
+            .collect();
+        Self { centres, kernels }
+    }
+
+    /// Centre frequencies (Hz), lowest first.
+    pub fn centres(&self) -> &[f64] {
+        &self.centres
+    }
+
+    /// Writes each band's power for one frame of `win_length` unwindowed samples.
+    pub fn apply(&self, frame: &[f32], out: &mut [f32]) {
+        for (o, kernel) in out.iter_mut().zip(&self.kernels) {
+            let (re, im) = kernel
+                .iter()
+                .zip(frame)
+                .fold((0.0f32, 0.0f32), |(re, im), (k, x)| {
+                    (re + k[0] * x, im + k[1] * x)
+                });
+            *o = re * re + im * im;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +195,27 @@ mod tests {
             assert!((mel_to_hz(hz_to_mel(hz)) - hz).abs() < 1e-6, "{hz}");
         }
         assert!((hz_to_mel(1000.0) - 15.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bins_span_fmin_to_fmax_evenly_in_htk_mels() {
+        let bins = MelBins::new(2000, 128, 32, 25.0, 950.0);
+        let c = bins.centres();
+        assert_eq!(c.len(), 32);
+        assert!(
+            (c[0] - 25.0).abs() < 1e-9 && (c[31] - 950.0).abs() < 1e-9,
+            "{c:?}"
+        );
+        let steps: Vec<f64> = c
+            .windows(2)
+            .map(|w| hz_to_mel_htk(w[1]) - hz_to_mel_htk(w[0]))
+            .collect();
+        assert!(
+            steps.iter().all(|s| (s - steps[0]).abs() < 1e-9),
+            "{steps:?}"
+        );
+        // HTK mels widen in hertz as they climb: 950 Hz is not linear spacing.
+        assert!(c[31] - c[30] > 1.5 * (c[1] - c[0]));
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use rustfft::num_complex::Complex32;
 use rustfft::{Fft, FftPlanner};
 
-use super::mel::MelBank;
-use crate::config::{FeatureConfig, Normalization};
+use super::mel::{MelBank, MelBins};
+use crate::config::{FeatureConfig, FilterBank, Normalization};
 
 /// Floor for power before taking the log (librosa's `amin`), so silence is finite.
 const AMIN: f32 = 1e-10;
@@ -36,12 +36,20 @@ impl LogMel {
     }
 }
 
+/// The configured bank, with what it needs per frame.
+enum Bank {
+    /// FFT power spectrum, then the triangles.
+    Mel(MelBank),
+    /// Dot products of the raw frame with each band's windowed cosine and sine: no FFT.
+    Bins(MelBins),
+}
+
 /// A planned STFT + mel bank: build once per configuration, run on many recordings.
 pub struct Spectrogram {
     cfg: FeatureConfig,
     fft: Arc<dyn Fft<f32>>,
     window: Vec<f32>,
-    bank: MelBank,
+    bank: Bank,
 }
 
 impl std::fmt::Debug for Spectrogram {
@@ -65,7 +73,22 @@ impl Spectrogram {
         {
             *w = 0.5 - 0.5 * (2.0 * std::f32::consts::PI * i as f32 / cfg.win_length as f32).cos();
         }
-        let bank = MelBank::new(cfg.sample_rate, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax);
+        let bank = match cfg.filter_bank {
+            FilterBank::Mel => Bank::Mel(MelBank::new(
+                cfg.sample_rate,
+                cfg.n_fft,
+                cfg.n_mels,
+                cfg.fmin,
+                cfg.fmax,
+            )),
+            FilterBank::MelBins => Bank::Bins(MelBins::new(
+                cfg.sample_rate,
+                cfg.win_length,
+                cfg.n_mels,
+                cfg.fmin,
+                cfg.fmax,
+            )),
+        };
         Self {
             cfg: cfg.clone(),
             fft,
@@ -83,23 +106,32 @@ impl Spectrogram {
         let mut buf = vec![Complex32::default(); n_fft];
         let mut scratch = vec![Complex32::default(); self.fft.get_inplace_scratch_len()];
         let mut power = vec![0.0f32; half + 1];
+        let mut frame = vec![0.0f32; n_fft];
         for (t, out) in data.chunks_exact_mut(n_mels).enumerate() {
             // Frame t is centred on sample t·hop; outside the signal counts as zero.
             let start = (t * hop) as isize - half as isize;
-            for (i, c) in buf.iter_mut().enumerate() {
+            for (i, f) in frame.iter_mut().enumerate() {
                 let j = start + i as isize;
-                let s = if j >= 0 && (j as usize) < x.len() {
+                *f = if j >= 0 && (j as usize) < x.len() {
                     x[j as usize]
                 } else {
                     0.0
                 };
-                *c = Complex32::new(s * self.window[i], 0.0);
             }
-            self.fft.process_with_scratch(&mut buf, &mut scratch);
-            for (p, c) in power.iter_mut().zip(&buf) {
-                *p = c.norm_sqr();
+            match &self.bank {
+                Bank::Mel(bank) => {
+                    for ((c, s), w) in buf.iter_mut().zip(&frame).zip(&self.window) {
+                        *c = Complex32::new(s * w, 0.0);
+                    }
+                    self.fft.process_with_scratch(&mut buf, &mut scratch);
+                    for (p, c) in power.iter_mut().zip(&buf) {
+                        *p = c.norm_sqr();
+                    }
+                    bank.apply(&power, out);
+                }
+                // The window sits centred in the n_fft frame; the bins carry it in their kernels.
+                Bank::Bins(bins) => bins.apply(&frame[(n_fft - self.cfg.win_length) / 2..], out),
             }
-            self.bank.apply(&power, out);
             for v in out.iter_mut() {
                 *v = 10.0 * v.max(AMIN).log10();
             }
@@ -139,6 +171,44 @@ pub fn normalize(m: &mut LogMel, how: Normalization) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bins_on_fft_bin_frequencies_read_the_fft_power() {
+        // Two bins, at fmin and fmax, placed on FFT bins 8 and 64 (7.8125 Hz apart): each band
+        // must equal that bin's power in an independent FFT of the same windowed frame.
+        let cfg = FeatureConfig {
+            filter_bank: FilterBank::MelBins,
+            n_mels: 2,
+            fmin: 62.5,
+            fmax: 500.0,
+            ..Default::default()
+        };
+        let s = Spectrogram::new(&cfg);
+        let x: Vec<f32> = (0..4000u32)
+            .map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0) + (i as f32 * 0.37).sin())
+            .collect();
+        let m = s.log_mel(&x);
+        let fft = FftPlanner::new().plan_fft_forward(cfg.n_fft);
+        for t in [0, 10, 50] {
+            let start = (t * cfg.hop_length) as isize - (cfg.n_fft / 2) as isize;
+            let mut buf: Vec<Complex32> = (0..cfg.n_fft)
+                .map(|i| {
+                    let j = start + i as isize;
+                    let v = if j >= 0 { x[j as usize] } else { 0.0 };
+                    Complex32::new(v * s.window[i], 0.0)
+                })
+                .collect();
+            fft.process(&mut buf);
+            for (band, bin) in [(0, 8), (1, 64)] {
+                let want = 10.0 * buf[bin].norm_sqr().max(AMIN).log10();
+                let got = m.frame(t)[band];
+                assert!(
+                    (got - want).abs() < 1e-3,
+                    "frame {t} band {band}: {got} vs {want}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn frame_count_matches_librosa_centering() {
