@@ -6,7 +6,7 @@
 
 use heartbeat_core::report::WindowScore;
 use heartbeat_core::visual::{Envelope, Image};
-use heartbeat_core::Visual;
+use heartbeat_core::{FilterBank, Visual};
 use heartbeat_web::charts::{self, Bar, BarKind, PlotArea, RocPoint, Series};
 use std::collections::HashSet;
 use wasm_bindgen::{JsCast, JsValue};
@@ -259,7 +259,7 @@ fn the_shading_deepens_with_probability() {
 #[wasm_bindgen_test]
 fn the_spectrogram_is_a_heat_map_with_low_frequencies_at_the_bottom() {
     let c = canvas(600, 220);
-    let area = charts::spectrogram(&c, &visual(), 25.0, 400.0).expect("drawn");
+    let area = charts::spectrogram(&c, &visual(), 25.0, 400.0, FilterBank::Mel).expect("drawn");
     let pixels = Pixels::of(&c);
     let plot = (area.left + 0.01, area.right - 0.01);
     let mut colours = HashSet::new();
@@ -293,7 +293,8 @@ fn the_spectrogram_is_a_heat_map_with_low_frequencies_at_the_bottom() {
 fn the_time_axis_lines_up_across_a_recordings_charts() {
     let (w, h) = (500, 180);
     let a = charts::waveform(&canvas(w, h), &visual(), &one_abnormal(), 0.5).expect("drawn");
-    let b = charts::spectrogram(&canvas(w, h), &visual(), 25.0, 400.0).expect("drawn");
+    let b =
+        charts::spectrogram(&canvas(w, h), &visual(), 25.0, 400.0, FilterBank::Mel).expect("drawn");
     let c =
         charts::window_probabilities(&canvas(w, h), &one_abnormal(), 0.5, SECONDS).expect("drawn");
     assert_eq!(a, b);
@@ -496,7 +497,7 @@ fn degenerate_input_draws_axes_and_no_panic() {
             (0.0, f32::INFINITY),
         ] {
             drawn(&|c| {
-                charts::spectrogram(c, v, fmin, fmax).expect("spectrogram");
+                charts::spectrogram(c, v, fmin, fmax, FilterBank::Mel).expect("spectrogram");
             });
         }
     }

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use heartbeat_core::quality::Verdict;
-use heartbeat_core::Label;
+use heartbeat_core::{FilterBank, Label};
 use heartbeat_worker::protocol::Analysis;
 use leptos::html::Audio;
 use leptos::prelude::*;
@@ -119,18 +119,18 @@ fn Charts(analysis: Arc<Analysis>, audio: Option<String>) -> impl IntoView {
     let waveform: Draw = Rc::new(move |c| {
         charts::waveform(c, &a.visual, &a.report.windows, a.report.threshold).map(Some)
     });
-    // The mel axis spans the model's frequency range, as its card states it.
-    let (fmin, fmax) = expect_context::<AppState>()
+    // The mel axis spans the model's frequency range on its bank's scale, as its card states it.
+    let (fmin, fmax, bank) = expect_context::<AppState>()
         .card
         .with_value(|card| {
             card.as_ref()
                 .ok()
-                .map(|(c, _)| (c.features.fmin, c.features.fmax))
+                .map(|(c, _)| (c.features.fmin, c.features.fmax, c.features.filter_bank))
         })
-        .unwrap_or((25.0, 400.0));
+        .unwrap_or((25.0, 400.0, FilterBank::Mel));
     let a = analysis.clone();
     let spectrogram: Draw =
-        Rc::new(move |c| charts::spectrogram(c, &a.visual, fmin, fmax).map(Some));
+        Rc::new(move |c| charts::spectrogram(c, &a.visual, fmin, fmax, bank).map(Some));
     let a = analysis;
     let windows: Draw = Rc::new(move |c| {
         charts::window_probabilities(

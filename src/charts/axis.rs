@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use heartbeat_core::dsp::mel::{hz_to_mel, mel_to_hz};
+use heartbeat_core::FilterBank;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged, ValueFormatter};
 use plotters::coord::types::RangedCoordf32;
 
@@ -57,21 +57,22 @@ pub(crate) fn tick(value: &f32) -> String {
     }
 }
 
-/// Hertz to mels on the scale the features were computed with (librosa's Slaney scale).
-pub(crate) fn mel(hz: f32) -> f32 {
-    hz_to_mel(f64::from(hz)) as f32
+/// Hertz to mels on the scale the features' bands are spaced on.
+pub(crate) fn mel(bank: FilterBank, hz: f32) -> f32 {
+    bank.hz_to_scale(f64::from(hz)) as f32
 }
 
 /// Mels back to hertz.
-pub(crate) fn hz(mel: f32) -> f32 {
-    mel_to_hz(f64::from(mel)) as f32
+pub(crate) fn hz(bank: FilterBank, mel: f32) -> f32 {
+    bank.scale_to_hz(f64::from(mel)) as f32
 }
 
-/// Round frequencies (Hz) to label a mel axis from `fmin_hz` to `fmax_hz` with about `count`
-/// evenly spaced (in mel) ticks, ascending. Each tick is the nearest multiple of a 1-2-5 step
-/// as wide as the frequencies between two ticks at that height, so labels stay round where the
-/// scale is linear (below 1 kHz) and where it is logarithmic.
-pub(crate) fn mel_ticks(fmin_hz: f32, fmax_hz: f32, count: usize) -> Vec<f32> {
+/// Round frequencies (Hz) to label a mel axis (on `bank`'s scale) from `fmin_hz` to `fmax_hz`
+/// with about `count` evenly spaced (in mel) ticks, ascending. Each tick is the nearest multiple
+/// of a 1-2-5 step as wide as the frequencies between two ticks at that height, so labels stay
+/// round where the scale is near linear and where it is logarithmic.
+pub(crate) fn mel_ticks(bank: FilterBank, fmin_hz: f32, fmax_hz: f32, count: usize) -> Vec<f32> {
+    let (mel, hz) = (|f| mel(bank, f), |m| hz(bank, m));
     let (lo, hi) = (mel(fmin_hz), mel(fmax_hz));
     if count == 0 || !(fmin_hz >= 0.0 && hi.is_finite() && hi > lo) {
         return Vec::new();
@@ -80,7 +81,7 @@ pub(crate) fn mel_ticks(fmin_hz: f32, fmax_hz: f32, count: usize) -> Vec<f32> {
     let mut ticks: Vec<f32> = Vec::new();
     for i in 0..=count {
         let m = lo + gap * i as f32;
-        let step = nice_ceil(hz(m + gap / 2.0) - hz(m - gap / 2.0));
+        let step = nice_near(hz(m + gap / 2.0) - hz(m - gap / 2.0));
         let tick = (hz(m) / step).round() * step;
         let inside = tick >= fmin_hz && tick <= fmax_hz;
         let spaced = ticks
@@ -93,8 +94,9 @@ pub(crate) fn mel_ticks(fmin_hz: f32, fmax_hz: f32, count: usize) -> Vec<f32> {
     ticks
 }
 
-/// The smallest 1, 2 or 5 × 10ᵏ at least `x` (1 for anything not positive and finite).
-fn nice_ceil(x: f32) -> f32 {
+/// The 1, 2 or 5 × 10ᵏ nearest to `x` by ratio (1 for anything not positive and finite): a
+/// step rounded up could be twice the spacing asked for and leave a band two labels.
+fn nice_near(x: f32) -> f32 {
     if !(x.is_finite() && x > 0.0) {
         return 1.0;
     }
@@ -102,8 +104,8 @@ fn nice_ceil(x: f32) -> f32 {
     [1.0, 2.0, 5.0, 10.0]
         .into_iter()
         .map(|m| m * decade)
-        .find(|&s| s >= x * (1.0 - 1e-6))
-        .unwrap_or(10.0 * decade)
+        .min_by(|a, b| (a / x).ln().abs().total_cmp(&(b / x).ln().abs()))
+        .unwrap_or(decade)
 }
 
 /// Which of `n` category labels to show when `fit` fit: every k-th from the first, so the
@@ -157,13 +159,30 @@ mod tests {
     #[test]
     fn the_default_band_gets_round_hundreds() {
         // The model's features: 25–400 Hz, where Slaney's scale is linear.
-        assert_eq!(mel_ticks(25.0, 400.0, 4), vec![100.0, 200.0, 300.0, 400.0]);
-        assert_eq!(mel_ticks(25.0, 400.0, 2), vec![200.0, 400.0]);
+        assert_eq!(
+            mel_ticks(FilterBank::Mel, 25.0, 400.0, 4),
+            vec![100.0, 200.0, 300.0, 400.0]
+        );
+        assert_eq!(
+            mel_ticks(FilterBank::Mel, 25.0, 400.0, 2),
+            vec![200.0, 400.0]
+        );
+    }
+
+    #[test]
+    fn the_bins_bank_gets_round_ticks_on_its_own_scale() {
+        // MelBins spaces 25–950 Hz on the HTK scale; the ticks stay round and in the band, and
+        // map back to where the bank puts those frequencies.
+        let ticks = mel_ticks(FilterBank::MelBins, 25.0, 950.0, 4);
+        assert_eq!(ticks, vec![200.0, 400.0, 600.0]);
+        let bank = FilterBank::MelBins;
+        assert!((hz(bank, mel(bank, 600.0)) - 600.0).abs() < 1e-3);
+        assert!(mel(bank, 950.0) - mel(bank, 800.0) < mel(bank, 200.0) - mel(bank, 50.0));
     }
 
     #[test]
     fn a_wide_band_gets_round_ticks_spread_in_mel() {
-        let ticks = mel_ticks(0.0, 8000.0, 5);
+        let ticks = mel_ticks(FilterBank::Mel, 0.0, 8000.0, 5);
         assert!(ticks.len() >= 3, "{ticks:?}");
         assert!(ticks.windows(2).all(|w| w[1] > w[0]), "{ticks:?}");
         assert!(
@@ -178,27 +197,30 @@ mod tests {
             "{ticks:?}"
         );
         // Spread in mel: above 1 kHz the ticks are further apart in Hz.
-        assert!(ticks.last() > Some(&4000.0), "{ticks:?}");
+        let gaps: Vec<f32> = ticks.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(gaps.last() > gaps.first(), "{ticks:?}");
+        assert!(ticks.last() >= Some(&4000.0), "{ticks:?}");
     }
 
     #[test]
     fn an_impossible_band_has_no_ticks() {
-        assert!(mel_ticks(400.0, 25.0, 4).is_empty());
-        assert!(mel_ticks(25.0, 25.0, 4).is_empty());
-        assert!(mel_ticks(f32::NAN, 400.0, 4).is_empty());
-        assert!(mel_ticks(-10.0, 400.0, 4).is_empty());
-        assert!(mel_ticks(25.0, f32::INFINITY, 4).is_empty());
-        assert!(mel_ticks(25.0, 400.0, 0).is_empty());
+        assert!(mel_ticks(FilterBank::Mel, 400.0, 25.0, 4).is_empty());
+        assert!(mel_ticks(FilterBank::Mel, 25.0, 25.0, 4).is_empty());
+        assert!(mel_ticks(FilterBank::Mel, f32::NAN, 400.0, 4).is_empty());
+        assert!(mel_ticks(FilterBank::Mel, -10.0, 400.0, 4).is_empty());
+        assert!(mel_ticks(FilterBank::Mel, 25.0, f32::INFINITY, 4).is_empty());
+        assert!(mel_ticks(FilterBank::Mel, 25.0, 400.0, 0).is_empty());
     }
 
     #[test]
-    fn nice_steps_are_one_two_five() {
-        assert_eq!(nice_ceil(75.0), 100.0);
-        assert_eq!(nice_ceil(100.0), 100.0);
-        assert_eq!(nice_ceil(101.0), 200.0);
-        assert_eq!(nice_ceil(0.3), 0.5);
-        assert_eq!(nice_ceil(f32::NAN), 1.0);
-        assert_eq!(nice_ceil(-3.0), 1.0);
+    fn nice_steps_are_the_nearest_one_two_five() {
+        assert_eq!(nice_near(75.0), 100.0);
+        assert_eq!(nice_near(100.0), 100.0);
+        assert_eq!(nice_near(140.0), 100.0);
+        assert_eq!(nice_near(150.0), 200.0);
+        assert_eq!(nice_near(0.3), 0.2);
+        assert_eq!(nice_near(f32::NAN), 1.0);
+        assert_eq!(nice_near(-3.0), 1.0);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use heartbeat_core::report::WindowScore;
 use heartbeat_core::visual::Image;
-use heartbeat_core::Visual;
+use heartbeat_core::{FilterBank, Visual};
 use plotters::element::{Circle, PathElement, Polygon, Rectangle, TriangleMarker};
 use plotters::series::LineSeries;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -130,13 +130,15 @@ pub fn waveform(
 ///
 /// The cells are written as one `ImageData` at device resolution (nearest neighbour), not as
 /// 15 000 plotters rectangles: one call instead of thousands, and no seams between cells.
-/// Rows are evenly spaced in mel between `fmin_hz` and `fmax_hz`, the features' band, and the
+/// Rows are evenly spaced in mel (on `bank`'s scale) between `fmin_hz` and `fmax_hz`, the
+/// features' band, and the
 /// axis is labelled at round frequencies; with an impossible band it falls back to band numbers.
 pub fn spectrogram(
     canvas: &HtmlCanvasElement,
     visual: &Visual,
     fmin_hz: f32,
     fmax_hz: f32,
+    bank: FilterBank,
 ) -> Result<PlotArea, ChartError> {
     let frame = Frame::new(canvas)?;
     let image = &visual.spectrogram;
@@ -144,14 +146,14 @@ pub fn spectrogram(
     let t_end = duration.unwrap_or(1.0);
     let band_ok = fmin_hz >= 0.0 && fmax_hz.is_finite() && fmax_hz > fmin_hz;
     let y_range = if band_ok {
-        axis::mel(fmin_hz)..axis::mel(fmax_hz)
+        axis::mel(bank, fmin_hz)..axis::mel(bank, fmax_hz)
     } else {
         0.0..image.rows.max(1) as f32
     };
     let ticks = if band_ok {
-        axis::mel_ticks(fmin_hz, fmax_hz, FREQUENCY_TICKS)
+        axis::mel_ticks(bank, fmin_hz, fmax_hz, FREQUENCY_TICKS)
             .into_iter()
-            .map(axis::mel)
+            .map(|f| axis::mel(bank, f))
             .collect()
     } else {
         axis::thinned(image.rows + 1, FREQUENCY_TICKS + 1)
@@ -161,7 +163,7 @@ pub fn spectrogram(
     };
     let y_format = |v: &f32| {
         if band_ok {
-            format!("{:.0}", axis::hz(*v))
+            format!("{:.0}", axis::hz(bank, *v))
         } else {
             format!("{v:.0}")
         }
