@@ -242,13 +242,26 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
         sites = np.asarray([site_of[s] for s in data.d.subsets])
         adversary = torch.nn.Linear(net.fc.in_features, len(site_of)).to(args.device)
         params += list(adversary.parameters())
-    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
+    groups = [{"params": params}]
+    if data.signal is not None:
+        # Adam moves every weight by about lr per step whatever its size, and the bank's taps are
+        # ~0.03: at the network's rate they would be redrawn within a few steps, so the bank
+        # learns at --front-lr-scale of it, from its mel-like start, without weight decay (or,
+        # at 0, stays the fixed bank it starts as: the control that tells learning from the band).
+        front = set(map(id, net.front.parameters()))
+        groups = [{"params": [p for p in params if id(p) not in front]}]
+        if args.front_lr_scale > 0:
+            groups.append({"params": list(net.front.parameters()), "lr": args.lr * args.front_lr_scale,
+                           "weight_decay": 0.0})
+        else:
+            net.front.requires_grad_(False)
+    opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=args.weight_decay)
     # An exponential moving average of the weights (and BatchNorm statistics) is what gets
     # evaluated and shipped when --ema is set: it smooths the epoch-to-epoch noise of SGD.
     ema = (torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema),
                                                use_buffers=True) if args.ema else None)
     steps_per_epoch = math.ceil(args.samples_per_epoch / args.batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=epochs_total * steps_per_epoch,
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in opt.param_groups], total_steps=epochs_total * steps_per_epoch,
                                                 pct_start=0.15)
     w = sampling_weights(data.d, train_recs, args.sampling, args.subset_power)
     train_seconds = 0.0
@@ -326,15 +339,22 @@ def variant_name(args, dump) -> str:
         net += " pooled by average and maximum over time"
     if args.learned_front_end:
         cfg = dump.config
-        net += (f" on a learned filter bank ({cfg['n_mels']} bands, {cfg['win_length']}-tap cosine/sine pairs "
-                f"initialised at mel-spaced {cfg['fmin']:g}–{cfg['band_high_hz']:g} Hz, over the core's "
+        learning = (f"learned at {args.front_lr_scale:g} × the network's rate" if args.front_lr_scale > 0
+                    else "kept fixed")
+        net += (f" on a filter bank over the signal ({cfg['n_mels']} bands, {cfg['win_length']}-tap cosine/sine "
+                f"pairs initialised at mel-spaced {cfg['fmin']:g}–{cfg['band_high_hz']:g} Hz, {learning}, over the core's "
                 f"{cfg['band_low_hz']:g}–{cfg['band_high_hz']:g} Hz band-passed signal) instead of log-mel")
     if args.cycle_bins:
         net += f" + a circular CNN ({'-'.join(map(str, CYCLE_CHANNELS))}) over the window folded on its heart cycle ({args.cycle_bins} phase bins)"
     cfg = dump.config
     seeds = ", ".join(str(args.seed + MEMBER_SEED_STRIDE * m) for m in range(args.members))
-    mel = (f"{cfg['n_mels']} log-mel bands {cfg['fmin']:g}–{cfg['fmax']:g} Hz "
-           f"({1000 * cfg['win_length'] / cfg['sample_rate']:g} ms STFT window, {cfg['n_fft']}-point FFT)")
+    if cfg.get("filter_bank", "mel") == "mel_bins":
+        mel = (f"{cfg['n_mels']} log-power STFT bins at mel-spaced {cfg['fmin']:g}–{cfg['fmax']:g} Hz "
+               f"({1000 * cfg['win_length'] / cfg['sample_rate']:g} ms Hann window, band-pass to "
+               f"{cfg['band_high_hz']:g} Hz)")
+    else:
+        mel = (f"{cfg['n_mels']} log-mel bands {cfg['fmin']:g}–{cfg['fmax']:g} Hz "
+               f"({1000 * cfg['win_length'] / cfg['sample_rate']:g} ms STFT window, {cfg['n_fft']}-point FFT)")
     norm = cfg["normalization"]
     parts = [net + (f" from seeds {seeds}" if args.members > 1 else f", seed {seeds}"),
              f"{dump.window * sec:g} s windows every {dump.hop * sec:g} s",
@@ -442,6 +462,9 @@ def main(argv=None):
     ap.add_argument("--learned-front-end", action="store_true",
                     help="tcn only: feed the conditioned signal (a dump made with `heartbeat features --signal`) "
                          "through a learned filter bank instead of log-mel (cross-validation only)")
+    ap.add_argument("--front-lr-scale", type=float, default=0.01,
+                    help="with --learned-front-end: the filter bank's learning rate as a fraction of the "
+                         "network's (0: the bank stays as initialised)")
     ap.add_argument("--train-subsets", nargs="+", default=None,
                     help="train only on these subsets (e.g. training-a), still validating on every fold's "
                          "records: does a site's own data reach further than the pooled model?")
@@ -449,7 +472,9 @@ def main(argv=None):
     ap.add_argument("--subset-power", type=float, default=0.5)
     ap.add_argument("--spec-mask", type=int, default=1, help="1: one time + one mel mask per window, 0: none")
     ap.add_argument("--min-sensitivity", type=float, default=0.90)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="CPU threads; at 1 a run is bit-reproducible, and two runs share two cores without "
+                         "the slowdown of oversubscribed threads")
     ap.add_argument("--device", default="cpu",
                     help="torch device to train on (cuda when a GPU is at hand, for ablations: results are not "
                          "bit-identical to CPU runs, and the shipped model is trained on the CPU)")

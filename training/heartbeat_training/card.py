@@ -37,6 +37,14 @@ def _ms(m: dict | None, key: str) -> str:
     return _pct(v)
 
 
+def bank_text(f: dict) -> str:
+    """What the feature configuration `f`'s frames are, in a few words."""
+    if f.get("filter_bank", "mel") == "mel_bins":
+        return (f"log-power ({f['win_length'] * 1000 / f['sample_rate']:g} ms Hann-windowed spectrum at mel-spaced "
+                f"frequencies {f['fmin']:g}–{f['fmax']:g} Hz)")
+    return f"log-mel ({f['fmin']:g}–{f['fmax']:g} Hz)"
+
+
 def write_model_card_md(card: dict, path: Path) -> None:
     f = card["features"]
     lines = [
@@ -62,7 +70,7 @@ def write_model_card_md(card: dict, path: Path) -> None:
         "",
         "## Model",
         "",
-        f"- Input `{card['input']['name']}`: float32 `{card['input']['shape']}` — log-mel windows of "
+        f"- Input `{card['input']['name']}`: float32 `{card['input']['shape']}` — {bank_text(f)} windows of "
         f"{f['n_mels']} bands × {f['window_frames']} frames ({f['window_frames'] * f['hop_length'] / f['sample_rate']:.1f} s), "
         f"computed by the Rust core (`{f['normalization']}` normalisation).",
         "- Output `p_abnormal`: probability of abnormal per window (sigmoid in the graph).",
