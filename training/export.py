@@ -58,6 +58,26 @@ def add_tried(doc: dict, summaries: list[Path]) -> None:
         doc.setdefault("training", {}).setdefault("tried", []).append(t)
 
 
+def carried_rows(previous: dict, version: str) -> list[dict]:
+    """The rows of the committed card's "tried" table that belong in the card replacing it (of
+    `version`), so exporting a model never loses the record of what was tried before: every
+    ablation, and the previous model's headline row (its first) named as that model when it is
+    another version. Its aggregation rows describe its pooling, not the new model's: dropped."""
+    if not previous.get("trained"):
+        return []
+    rows = previous.get("training", {}).get("tried", [])
+    out = []
+    for i, r in enumerate(rows):
+        if r["name"].startswith("aggregation "):
+            continue
+        if i == 0:
+            if previous.get("version") == version:
+                continue
+            r = {**r, "name": f"model {previous['version']}, shipped before this one: {r['name']}"}
+        out.append(r)
+    return out
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--untrained", action="store_true", help="export the randomly initialised placeholder")
@@ -129,6 +149,10 @@ def main(argv=None) -> None:
         "onnx_opset": 13,
     }
     add_tried(results, args.tried)
+    if not args.untrained and CARD_PATH.exists():
+        tried = results.setdefault("training", {}).setdefault("tried", [])
+        names = {r["name"] for r in tried}
+        tried += [r for r in carried_rows(json.loads(CARD_PATH.read_text()), version) if r["name"] not in names]
     for key in ("training", "metrics", "roc", "confusion", "history", "weaknesses"):
         if key in results:
             card[key] = results[key]
