@@ -472,9 +472,9 @@ def main(argv=None):
     ap.add_argument("--subset-power", type=float, default=0.5)
     ap.add_argument("--spec-mask", type=int, default=1, help="1: one time + one mel mask per window, 0: none")
     ap.add_argument("--min-sensitivity", type=float, default=0.90)
-    ap.add_argument("--threads", type=int, default=1,
-                    help="CPU threads; at 1 a run is bit-reproducible, and two runs share two cores without "
-                         "the slowdown of oversubscribed threads")
+    ap.add_argument("--threads", type=int, default=2,
+                    help="CPU threads (the shipped model's runs use the default; use 1 per run when two runs "
+                         "share two cores: oversubscribed threads slow both several-fold)")
     ap.add_argument("--device", default="cpu",
                     help="torch device to train on (cuda when a GPU is at hand, for ablations: results are not "
                          "bit-identical to CPU runs, and the shipped model is trained on the CPU)")
