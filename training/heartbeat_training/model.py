@@ -211,7 +211,6 @@ class LearnedFilterBank(nn.Module):
 
     def __init__(self, bands: int, kernel: int, hop: int, sample_rate: float, fmin: float, fmax: float):
         super().__init__()
-        self.kernel, self.hop = kernel, hop
         self.conv = nn.Conv1d(1, 2 * bands, kernel, stride=hop, bias=False)
         mel = torch.linspace(2595 * math.log10(1 + fmin / 700), 2595 * math.log10(1 + fmax / 700), bands)
         centres = 700 * (10 ** (mel / 2595) - 1)
@@ -225,7 +224,7 @@ class LearnedFilterBank(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """`x` holds `kernel // 2` samples of context before the window's first frame centre and
-        after its last, as `Data.gather_signal` cuts it."""
+        after its last, as `Data.gather` cuts it after `Data.use_signal`."""
         y = self.conv(x.unsqueeze(1))
         power = y[:, 0::2] ** 2 + y[:, 1::2] ** 2
         return (10 * torch.log10(power + 1e-10) + self.offset).unsqueeze(1)

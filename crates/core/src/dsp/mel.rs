@@ -128,14 +128,14 @@ pub fn mel_to_hz_htk(mel: f64) -> f64 {
 pub struct MelBins {
     /// Centre frequencies (Hz), lowest first.
     centres: Vec<f64>,
-    /// Per band, `win_length` interleaved (window · cos, window · sin) pairs.
+    /// Per band, one (window · cos, window · sin) pair per sample of a frame.
     kernels: Vec<Vec<[f32; 2]>>,
 }
 
 impl MelBins {
-    /// Centres spaced evenly on the HTK mel scale from `fmin` to `fmax`, both included, over a
-    /// periodic Hann window of `win_length` samples.
-    pub fn new(sample_rate: u32, win_length: usize, n_mels: usize, fmin: f32, fmax: f32) -> Self {
+    /// Centres spaced evenly on the HTK mel scale from `fmin` to `fmax`, both included, under
+    /// `window` (the spectrogram's Hann window, one weight per sample of a frame).
+    pub fn new(sample_rate: u32, window: &[f32], n_mels: usize, fmin: f32, fmax: f32) -> Self {
         let (lo, hi) = (
             hz_to_mel_htk(f64::from(fmin)),
             hz_to_mel_htk(f64::from(fmax)),
@@ -152,12 +152,11 @@ impl MelBins {
             .iter()
             .map(|&f| {
                 let omega = 2.0 * std::f64::consts::PI * f / f64::from(sample_rate);
-                (0..win_length)
-                    .map(|i| {
-                        let w = 0.5
-                            - 0.5
-                                * (2.0 * std::f64::consts::PI * i as f64 / win_length as f64).cos();
-                        let phase = omega * i as f64;
+                window
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &w)| {
+                        let (w, phase) = (f64::from(w), omega * i as f64);
                         [(w * phase.cos()) as f32, (w * phase.sin()) as f32]
                     })
                     .collect()
@@ -171,7 +170,7 @@ impl MelBins {
         &self.centres
     }
 
-    /// Writes each band's power for one frame of `win_length` unwindowed samples.
+    /// Writes each band's power for one frame of unwindowed samples (the window's length).
     pub fn apply(&self, frame: &[f32], out: &mut [f32]) {
         for (o, kernel) in out.iter_mut().zip(&self.kernels) {
             let (re, im) = kernel
@@ -199,7 +198,7 @@ mod tests {
 
     #[test]
     fn bins_span_fmin_to_fmax_evenly_in_htk_mels() {
-        let bins = MelBins::new(2000, 128, 32, 25.0, 950.0);
+        let bins = MelBins::new(2000, &[1.0; 128], 32, 25.0, 950.0);
         let c = bins.centres();
         assert_eq!(c.len(), 32);
         assert!(

@@ -83,7 +83,7 @@ impl Spectrogram {
             )),
             FilterBank::MelBins => Bank::Bins(MelBins::new(
                 cfg.sample_rate,
-                cfg.win_length,
+                &window[offset..offset + cfg.win_length],
                 cfg.n_mels,
                 cfg.fmin,
                 cfg.fmax,
@@ -106,22 +106,24 @@ impl Spectrogram {
         let mut buf = vec![Complex32::default(); n_fft];
         let mut scratch = vec![Complex32::default(); self.fft.get_inplace_scratch_len()];
         let mut power = vec![0.0f32; half + 1];
-        let mut frame = vec![0.0f32; n_fft];
+        // The window sits centred in the n_fft frame: the bins read only its samples.
+        let offset = (n_fft - self.cfg.win_length) / 2;
+        let mut frame = vec![0.0f32; self.cfg.win_length];
         for (t, out) in data.chunks_exact_mut(n_mels).enumerate() {
             // Frame t is centred on sample t·hop; outside the signal counts as zero.
             let start = (t * hop) as isize - half as isize;
-            for (i, f) in frame.iter_mut().enumerate() {
+            let sample = |i: usize| {
                 let j = start + i as isize;
-                *f = if j >= 0 && (j as usize) < x.len() {
+                if j >= 0 && (j as usize) < x.len() {
                     x[j as usize]
                 } else {
                     0.0
-                };
-            }
+                }
+            };
             match &self.bank {
                 Bank::Mel(bank) => {
-                    for ((c, s), w) in buf.iter_mut().zip(&frame).zip(&self.window) {
-                        *c = Complex32::new(s * w, 0.0);
+                    for (i, c) in buf.iter_mut().enumerate() {
+                        *c = Complex32::new(sample(i) * self.window[i], 0.0);
                     }
                     self.fft.process_with_scratch(&mut buf, &mut scratch);
                     for (p, c) in power.iter_mut().zip(&buf) {
@@ -129,8 +131,13 @@ impl Spectrogram {
                     }
                     bank.apply(&power, out);
                 }
-                // The window sits centred in the n_fft frame; the bins carry it in their kernels.
-                Bank::Bins(bins) => bins.apply(&frame[(n_fft - self.cfg.win_length) / 2..], out),
+                // The bins carry the window in their kernels.
+                Bank::Bins(bins) => {
+                    for (i, f) in frame.iter_mut().enumerate() {
+                        *f = sample(offset + i);
+                    }
+                    bins.apply(&frame, out);
+                }
             }
             for v in out.iter_mut() {
                 *v = 10.0 * v.max(AMIN).log10();
