@@ -136,7 +136,7 @@ fn bench_model_tract() {
         serde_json::from_str(include_str!("../../tests/fixtures/parity/input.json"))
             .expect("parity fixture parses");
     let card = ModelCard::from_json(bundled::CARD).expect("bundled card parses");
-    let (n_mels, frames) = (card.features.n_mels, card.features.window_frames);
+    let (n_mels, frames) = (card.features.input_bands(), card.features.window_frames);
     let n_windows = model_windows(&card);
     assert_eq!(
         parity.shape[1..],
@@ -190,7 +190,7 @@ fn bench_model_profile() {
 
     type Plan = std::sync::Arc<TypedRunnableModel>;
     let card = ModelCard::from_json(bundled::CARD).expect("bundled card parses");
-    let (n_mels, frames) = (card.features.n_mels, card.features.window_frames);
+    let (n_mels, frames) = (card.features.input_bands(), card.features.window_frames);
     let n_windows = model_windows(&card);
     let per = n_mels * frames;
     // `None`: the batch stays the symbol N, as in the core.

@@ -149,9 +149,8 @@ fn Card(card: ModelCard, view: CardView) -> impl IntoView {
                     view.parameters, view.macs_per_window as f64 / 1e6, f.window_seconds(),
                     view.onnx_bytes as f64 / 1e3)}</dd>
                 <dt>"Input"</dt>
-                <dd>{format!("{} Hz audio, band-pass {:.0}–{:.0} Hz, {} {}, {:.1} s windows every {:.1} s",
-                    f.sample_rate, f.band_low_hz, f.band_high_hz, f.n_mels, f.filter_bank.band_noun(),
-                    f.window_seconds(),
+                <dd>{format!("{} Hz audio; {}; {:.1} s windows every {:.1} s",
+                    f.sample_rate, f.views_text(), f.window_seconds(),
                     f.window_hop_frames as f32 / f.frame_rate())}</dd>
                 <dt>"Threshold"</dt><dd>{format!("{} ({})", format::percent(card.threshold), view.training.threshold_rule)}</dd>
                 <dt>"Validation"</dt><dd>{view.training.split.clone()}</dd>

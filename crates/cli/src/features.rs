@@ -12,9 +12,10 @@ use rayon::prelude::*;
 use crate::npz::{self, Array};
 use crate::{inputs, progress};
 
+/// Each frame of `features` holds every view's bands in a row, as the model's input stacks them.
 /// With `with_signal`, the dump also holds `signal` (every kept recording's conditioned samples,
-/// concatenated) and `signal_offsets`, so a front end learned in training reads the very samples
-/// the core's spectrogram reads.
+/// band-passed as the first view is, concatenated) and `signal_offsets`, so a front end learned
+/// in training reads the very samples the core's spectrogram reads.
 pub fn run(
     front: &FrontEnd,
     dir: &Path,
@@ -31,7 +32,7 @@ pub fn run(
             front.prepare(&audio).map_err(|e| e.to_string())
         })
         .collect();
-    let n_mels = front.config().n_mels;
+    let bands = front.config().input_bands();
     let (mut frames, mut offsets) = (Vec::new(), vec![0i64]);
     let (mut signal, mut signal_offsets) = (Vec::new(), vec![0i64]);
     let (mut labels, mut names, mut subsets) = (Vec::new(), Vec::new(), Vec::new());
@@ -41,8 +42,14 @@ pub fn run(
     for (rec, p) in records.iter().zip(prepared) {
         match p {
             Ok(p) => {
-                frames.extend_from_slice(&p.features.data);
-                offsets.push((frames.len() / n_mels) as i64);
+                // Frame by frame, every view's bands in a row: the model's input, untransposed.
+                let views = p.views();
+                for t in 0..p.features.n_frames() {
+                    for view in &views {
+                        frames.extend_from_slice(view.frame(t));
+                    }
+                }
+                offsets.push((frames.len() / bands) as i64);
                 if with_signal {
                     signal.extend_from_slice(&p.signal);
                     signal_offsets.push(signal.len() as i64);
@@ -65,7 +72,7 @@ pub fn run(
     let mut arrays = vec![
         (
             "features",
-            Array::f32(&frames, &[frames.len() / n_mels, n_mels]),
+            Array::f32(&frames, &[frames.len() / bands, bands]),
         ),
         ("offsets", Array::i64(&offsets)),
         ("labels", Array::i8(&labels)),
@@ -82,7 +89,7 @@ pub fn run(
     eprintln!(
         "heartbeat: wrote {} recordings ({} frames) to {}",
         labels.len(),
-        frames.len() / n_mels,
+        frames.len() / bands,
         out.display()
     );
     Ok(ExitCode::SUCCESS)

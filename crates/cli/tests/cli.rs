@@ -844,6 +844,49 @@ fn features_computes_the_configuration_it_is_given() {
 }
 
 #[test]
+fn features_of_several_views_stack_each_view_s_bands_frame_by_frame() {
+    let dir = physionet_folder();
+    let mut card: Value =
+        serde_json::from_str(heartbeat_core::bundled::CARD).expect("bundled card");
+    let mut first = card["features"].take();
+    first.as_object_mut().expect("object").remove("extra_views");
+    first["n_mels"] = 16.into();
+    let view = serde_json::json!({
+        "band_low_hz": 25.0, "band_high_hz": 950.0, "n_mels": 24,
+        "fmin": 25.0, "fmax": 950.0, "filter_bank": "mel_bins"
+    });
+    let mut second = first.clone();
+    for key in [
+        "band_low_hz",
+        "band_high_hz",
+        "n_mels",
+        "fmin",
+        "fmax",
+        "filter_bank",
+    ] {
+        second[key] = view[key].clone();
+    }
+    let mut both = first.clone();
+    both["extra_views"] = serde_json::json!([view]);
+    let dump = |name: &str, config: &Value| {
+        let config_path = dir.path().join(format!("{name}.json"));
+        std::fs::write(&config_path, config.to_string()).expect("write config");
+        let npz = dir.path().join(format!("{name}.npz"));
+        let out = features(dir.path(), &npz, Some(&config_path), &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        npz_entry(&npz, "features.npy")
+    };
+    let (a, b, ab) = (dump("a", &first), dump("b", &second), dump("ab", &both));
+    assert_eq!(ab.shape, [a.shape[0], 16 + 24]);
+    assert_eq!(b.shape, [a.shape[0], 24]);
+    let (a, b, ab) = (a.f32s(), b.f32s(), ab.f32s());
+    for (t, row) in ab.chunks_exact(40).enumerate() {
+        assert_eq!(&row[..16], &a[t * 16..][..16], "frame {t}, first view");
+        assert_eq!(&row[16..], &b[t * 24..][..24], "frame {t}, second view");
+    }
+}
+
+#[test]
 fn features_with_signal_also_exports_the_samples_each_recording_was_framed_from() {
     let dir = physionet_folder();
     let npz = dir.path().join("features.npz");

@@ -23,7 +23,11 @@ impl Analyzer {
     /// Loads a model with the card that describes it.
     pub fn new(onnx: &[u8], card: ModelCard, limits: Limits) -> Result<Self> {
         let front = FrontEnd::new(card.features.clone(), limits)?;
-        let model = Model::from_onnx(onnx, card.features.n_mels, card.features.window_frames)?;
+        let model = Model::from_onnx(
+            onnx,
+            card.features.input_bands(),
+            card.features.window_frames,
+        )?;
         Ok(Self { front, model, card })
     }
 
@@ -64,7 +68,7 @@ impl Analyzer {
             cfg.window_frames,
             cfg.window_hop_frames,
         );
-        let batch = windows::batch(&prepared.features, &starts, cfg.window_frames);
+        let batch = windows::batch(&prepared.views(), &starts, cfg.window_frames);
         let probabilities = self.model.predict(&batch)?;
         let probability_abnormal = self.card.aggregation.combine(&probabilities);
         let frame_s = 1.0 / cfg.frame_rate();

@@ -95,6 +95,32 @@ pub struct FeatureConfig {
     pub window_frames: usize,
     /// Step between CNN windows (frames).
     pub window_hop_frames: usize,
+    /// Further looks at the same recording (another band-pass, another bank) on the same frame
+    /// grid, their bands stacked below this view's in the model's input: a model that averages
+    /// CNNs trained on different bands gets each its own features. Absent in single-view cards.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_views: Vec<View>,
+}
+
+/// What one extra view changes from the first: the band it hears and the bank over it. The
+/// sample rate, STFT, normalisation and windowing are shared, so every view has the same frames
+/// and one window covers the same seconds in all of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct View {
+    /// Lower edge of the band-pass filter (Hz).
+    pub band_low_hz: f32,
+    /// Upper edge of the band-pass filter (Hz).
+    pub band_high_hz: f32,
+    /// Number of bands.
+    pub n_mels: usize,
+    /// Lowest band edge (Hz).
+    pub fmin: f32,
+    /// Highest band edge (Hz).
+    pub fmax: f32,
+    /// The bank over each frame.
+    #[serde(default, skip_serializing_if = "FilterBank::is_mel")]
+    pub filter_bank: FilterBank,
 }
 
 impl Default for FeatureConfig {
@@ -116,6 +142,7 @@ impl Default for FeatureConfig {
             normalization: Normalization::BandMean,
             window_frames: 200,
             window_hop_frames: 100,
+            extra_views: Vec::new(),
         }
     }
 }
@@ -131,8 +158,60 @@ impl FeatureConfig {
         self.window_frames as f32 / self.frame_rate()
     }
 
+    /// Rows of one model input window: every view's bands, stacked.
+    pub fn input_bands(&self) -> usize {
+        self.n_mels + self.extra_views.iter().map(|v| v.n_mels).sum::<usize>()
+    }
+
+    /// Each view as a configuration of its own (without extra views), the first view first: what
+    /// a spectrogram is planned from.
+    pub fn views(&self) -> Vec<FeatureConfig> {
+        let first = FeatureConfig {
+            extra_views: Vec::new(),
+            ..self.clone()
+        };
+        let mut views = vec![first.clone()];
+        views.extend(self.extra_views.iter().map(|v| FeatureConfig {
+            band_low_hz: v.band_low_hz,
+            band_high_hz: v.band_high_hz,
+            n_mels: v.n_mels,
+            fmin: v.fmin,
+            fmax: v.fmax,
+            filter_bank: v.filter_bank,
+            ..first.clone()
+        }));
+        views
+    }
+
+    /// What the model hears, in words for people: each view's band and bands.
+    pub fn views_text(&self) -> String {
+        let views: Vec<String> = self
+            .views()
+            .iter()
+            .map(|v| {
+                format!(
+                    "band-pass {:.0}–{:.0} Hz, {} {}",
+                    v.band_low_hz,
+                    v.band_high_hz,
+                    v.n_mels,
+                    v.filter_bank.band_noun()
+                )
+            })
+            .collect();
+        match views.len() {
+            1 => views.concat(),
+            n => format!("{n} views: {}", views.join("; ")),
+        }
+    }
+
     /// Rejects configurations that would panic or silently produce nonsense downstream.
     pub fn validate(&self) -> Result<()> {
+        for (i, view) in self.views().iter().enumerate().skip(1) {
+            view.validate().map_err(|e| match e {
+                Error::Config(m) => Error::Config(format!("extra view {i}: {m}")),
+                other => other,
+            })?;
+        }
         let fail = |m: &str| Err(Error::Config(m.to_owned()));
         let nyquist = self.sample_rate as f32 / 2.0;
         if self.sample_rate < 500 {
@@ -189,6 +268,21 @@ impl Default for Limits {
 }
 
 #[cfg(test)]
+impl View {
+    /// A second view for tests: the spectrum at 24 mel-spaced frequencies up to 950 Hz.
+    pub(crate) fn wide_bins() -> Self {
+        Self {
+            band_low_hz: 25.0,
+            band_high_hz: 950.0,
+            n_mels: 24,
+            fmin: 25.0,
+            fmax: 950.0,
+            filter_bank: FilterBank::MelBins,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -219,6 +313,63 @@ mod tests {
         // Cards from before the choice name no bank: they were computed with the triangles.
         let back: FeatureConfig = serde_json::from_value(mel).expect("parse");
         assert_eq!(back.filter_bank, FilterBank::Mel);
+    }
+
+    #[test]
+    fn extra_views_share_the_frames_and_stack_their_bands() {
+        let c = FeatureConfig {
+            extra_views: vec![View::wide_bins()],
+            ..Default::default()
+        };
+        c.validate().expect("valid");
+        assert_eq!(c.input_bands(), 32 + 24);
+        let views = c.views();
+        assert_eq!(views.len(), 2);
+        assert_eq!(views[0], FeatureConfig::default());
+        let second = &views[1];
+        assert_eq!(
+            (second.band_high_hz, second.n_mels, second.filter_bank),
+            (950.0, 24, FilterBank::MelBins)
+        );
+        assert!(second.extra_views.is_empty());
+        assert_eq!(
+            (second.hop_length, second.window_frames, second.n_fft),
+            (c.hop_length, c.window_frames, c.n_fft)
+        );
+        let json = serde_json::to_value(&c).expect("serialise");
+        assert_eq!(json["extra_views"][0]["filter_bank"], "mel_bins");
+        assert_eq!(
+            serde_json::from_value::<FeatureConfig>(json).expect("parse"),
+            c
+        );
+        assert_eq!(
+            c.views_text(),
+            "2 views: band-pass 25–400 Hz, 32 log-mel bands; band-pass 25–950 Hz, 24 log-power \
+             bins at mel-spaced frequencies"
+        );
+        assert_eq!(
+            FeatureConfig::default().views_text(),
+            "band-pass 25–400 Hz, 32 log-mel bands"
+        );
+        // Single-view cards do not mention extra views at all.
+        let single = serde_json::to_value(FeatureConfig::default()).expect("serialise");
+        assert!(single.get("extra_views").is_none(), "{single}");
+    }
+
+    #[test]
+    fn a_broken_extra_view_is_named() {
+        let c = FeatureConfig {
+            extra_views: vec![View {
+                fmax: 5000.0,
+                ..View::wide_bins()
+            }],
+            ..Default::default()
+        };
+        let err = c.validate().expect_err("fmax above Nyquist");
+        assert!(
+            matches!(&err, Error::Config(m) if m.starts_with("extra view 1: need 0 ≤ fmin")),
+            "{err}"
+        );
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub mod windows;
 pub use analyzer::Analyzer;
 pub use audio::Audio;
 pub use card::ModelCard;
-pub use config::{FeatureConfig, FilterBank, Limits, Normalization};
+pub use config::{FeatureConfig, FilterBank, Limits, Normalization, View};
 pub use error::{Error, Result};
 pub use pipeline::{FrontEnd, Prepared};
 pub use report::{Label, Report};

@@ -17,12 +17,24 @@ pub struct Prepared {
     pub duration_s: f32,
     /// Conditioned signal at the model rate.
     pub signal: Vec<f32>,
-    /// The frames the model sees.
+    /// The first view's frames: what the page draws, and the top rows of the model's input.
     pub features: LogMel,
+    /// The extra views' frames ([`FeatureConfig::extra_views`]), in order: the model's input
+    /// stacks them under `features`.
+    pub extra_features: Vec<LogMel>,
     /// Heart rate and periodicity.
     pub rhythm: rhythm::Rhythm,
     /// Signal-quality verdict.
     pub quality: Quality,
+}
+
+impl Prepared {
+    /// Every view's frames, in the order the model's input stacks their bands.
+    pub fn views(&self) -> Vec<&LogMel> {
+        std::iter::once(&self.features)
+            .chain(&self.extra_features)
+            .collect()
+    }
 }
 
 /// Decoding, checks, conditioning and features for one feature configuration.
@@ -30,19 +42,23 @@ pub struct Prepared {
 pub struct FrontEnd {
     cfg: FeatureConfig,
     limits: Limits,
-    spectrogram: Spectrogram,
+    /// One planned spectrogram per view, with the view's own configuration; the first view first.
+    views: Vec<(FeatureConfig, Spectrogram)>,
 }
 
 impl FrontEnd {
     /// Plans the spectrogram for `cfg`.
     pub fn new(cfg: FeatureConfig, limits: Limits) -> Result<Self> {
         cfg.validate()?;
-        let spectrogram = Spectrogram::new(&cfg);
-        Ok(Self {
-            cfg,
-            limits,
-            spectrogram,
-        })
+        let views = cfg
+            .views()
+            .into_iter()
+            .map(|view| {
+                let spectrogram = Spectrogram::new(&view);
+                (view, spectrogram)
+            })
+            .collect();
+        Ok(Self { cfg, limits, views })
     }
 
     /// The feature configuration.
@@ -63,16 +79,63 @@ impl FrontEnd {
     /// Checks, conditions and extracts features from decoded audio.
     pub fn prepare(&self, audio: &Audio) -> Result<Prepared> {
         condition::check(audio, &self.cfg, &self.limits)?;
-        let signal = condition::condition(audio, &self.cfg)?;
-        let features = self.spectrogram.features(&signal);
+        // Resampling is the costly, band-independent part: once for all views.
+        let at_rate = condition::at_rate(audio, self.cfg.sample_rate)?;
+        let ((first, spectrogram), extra) = self
+            .views
+            .split_first()
+            .expect("a configuration's views start with its own");
+        let extra_features = extra
+            .iter()
+            .map(|(view, s)| s.features(&condition::band_limit(at_rate.clone(), view)))
+            .collect();
+        let signal = condition::band_limit(at_rate, first);
+        let features = spectrogram.features(&signal);
         let rhythm = rhythm::estimate(&signal, self.cfg.sample_rate);
         let quality = quality::assess(audio.samples(), &signal, &rhythm);
         Ok(Prepared {
             duration_s: audio.duration_s(),
             signal,
             features,
+            extra_features,
             rhythm,
             quality,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::View;
+    use crate::synth;
+
+    #[test]
+    fn each_extra_view_is_what_its_own_front_end_computes() {
+        let cfg = FeatureConfig {
+            extra_views: vec![View::wide_bins()],
+            ..Default::default()
+        };
+        // 8 kHz, so the shared resampling is exercised.
+        let audio = Audio::new(synth::heartbeat(72.0, 8.0, 8000), 8000).expect("audio");
+        let both = FrontEnd::new(cfg.clone(), Limits::default())
+            .expect("front end")
+            .prepare(&audio)
+            .expect("prepared");
+        let [first, second] = &cfg.views()[..] else {
+            panic!("two views")
+        };
+        let alone = |c: &FeatureConfig| {
+            FrontEnd::new(c.clone(), Limits::default())
+                .expect("front end")
+                .prepare(&audio)
+                .expect("prepared")
+        };
+        let (a, b) = (alone(first), alone(second));
+        assert_eq!(both.features, a.features);
+        assert_eq!(both.signal, a.signal);
+        assert_eq!(both.extra_features, vec![b.features]);
+        assert_eq!(both.features.n_frames(), both.extra_features[0].n_frames());
+        assert_eq!(both.views().len(), 2);
     }
 }

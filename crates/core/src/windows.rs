@@ -18,17 +18,22 @@ pub fn starts(n_frames: usize, window: usize, hop: usize) -> Vec<usize> {
     s
 }
 
-/// The model's input batch, `[N, 1, n_mels, window]` row-major: each window transposed so mel
-/// bands run down axis 2 and time along axis 3.
-pub fn batch(features: &LogMel, starts: &[usize], window: usize) -> Vec<f32> {
-    let m = features.n_mels;
+/// The model's input batch, `[N, 1, bands, window]` row-major: each window transposed so bands
+/// run down axis 2 and time along axis 3, the views' bands stacked in order (all views have
+/// the same frames).
+pub fn batch(views: &[&LogMel], starts: &[usize], window: usize) -> Vec<f32> {
+    let m: usize = views.iter().map(|v| v.n_mels).sum();
     let mut out = vec![0.0f32; starts.len() * m * window];
     for (w, &s) in starts.iter().enumerate() {
         let dst = &mut out[w * m * window..][..m * window];
-        for t in 0..window {
-            for (band, v) in features.frame(s + t).iter().enumerate() {
-                dst[band * window + t] = *v;
+        let mut first_band = 0;
+        for view in views {
+            for t in 0..window {
+                for (band, v) in view.frame(s + t).iter().enumerate() {
+                    dst[(first_band + band) * window + t] = *v;
+                }
             }
+            first_band += view.n_mels;
         }
     }
     out
@@ -87,8 +92,25 @@ mod tests {
             data: vec![0.0, 1.0, 10.0, 11.0, 20.0, 21.0],
         };
         assert_eq!(
-            batch(&f, &[0, 1], 2),
+            batch(&[&f], &[0, 1], 2),
             vec![0.0, 10.0, 1.0, 11.0, 10.0, 20.0, 11.0, 21.0]
+        );
+    }
+
+    #[test]
+    fn batch_stacks_views_below_each_other() {
+        // Two views of 3 frames, 2 and 1 bands: value = 10·t + band (+ 100 in the second view).
+        let a = LogMel {
+            n_mels: 2,
+            data: vec![0.0, 1.0, 10.0, 11.0, 20.0, 21.0],
+        };
+        let b = LogMel {
+            n_mels: 1,
+            data: vec![100.0, 110.0, 120.0],
+        };
+        assert_eq!(
+            batch(&[&a, &b], &[1], 2),
+            vec![10.0, 20.0, 11.0, 21.0, 110.0, 120.0]
         );
     }
 

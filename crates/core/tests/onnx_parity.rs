@@ -41,7 +41,7 @@ fn tract_matches_pytorch_on_stored_windows() {
     );
     assert_eq!(
         &shape[1..],
-        &[1, card.features.n_mels, card.features.window_frames]
+        &[1, card.features.input_bands(), card.features.window_frames]
     );
     let model =
         Model::from_onnx(heartbeat_core::bundled::ONNX, shape[2], shape[3]).expect("model loads");

@@ -55,6 +55,12 @@ pub fn check(audio: &Audio, cfg: &FeatureConfig, limits: &Limits) -> Result<()> 
 
 /// Resamples to the model rate, removes DC, band-passes and scales to a robust unit level.
 pub fn condition(audio: &Audio, cfg: &FeatureConfig) -> Result<Vec<f32>> {
+    Ok(band_limit(at_rate(audio, cfg.sample_rate)?, cfg))
+}
+
+/// The recording at `rate` with corrupt samples zeroed and DC removed: the part of
+/// [`condition`] that does not depend on the band, done once for all of a model's views.
+pub fn at_rate(audio: &Audio, rate: u32) -> Result<Vec<f32>> {
     // Corrupt samples (NaN, ±inf or absurdly large values, possible in float WAV) are zeroed
     // before anything else: the resampler's FFTs and the filter would spread them as inf/NaN over
     // the whole signal. Copy only when there are any.
@@ -69,9 +75,14 @@ pub fn condition(audio: &Audio, cfg: &FeatureConfig) -> Result<Vec<f32>> {
             .collect();
         &cleaned
     };
-    let mut x = resample::resample(samples, audio.sample_rate(), cfg.sample_rate)?;
+    let mut x = resample::resample(samples, audio.sample_rate(), rate)?;
     let mean = x.iter().map(|&v| f64::from(v)).sum::<f64>() / x.len().max(1) as f64;
     x.iter_mut().for_each(|v| *v -= mean as f32);
+    Ok(x)
+}
+
+/// Band-passes a signal from [`at_rate`] to `cfg`'s band and scales it to a robust unit level.
+pub fn band_limit(mut x: Vec<f32>, cfg: &FeatureConfig) -> Vec<f32> {
     filter::band_pass(
         &mut x,
         cfg.sample_rate as f32,
@@ -82,7 +93,7 @@ pub fn condition(audio: &Audio, cfg: &FeatureConfig) -> Result<Vec<f32>> {
     if scale > f32::EPSILON {
         x.iter_mut().for_each(|v| *v /= scale);
     }
-    Ok(x)
+    x
 }
 
 /// Largest |sample| taken as audio (full scale = 1). Float WAV may legitimately go a little

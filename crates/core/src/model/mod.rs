@@ -18,17 +18,17 @@ use crate::error::{Error, Result};
 
 type Plan = std::sync::Arc<TypedRunnableModel>;
 
-/// A loaded, optimised model giving P(abnormal) for each `[1, n_mels, frames]` window.
+/// A loaded, optimised model giving P(abnormal) for each `[1, bands, frames]` window.
 pub struct Model {
     plan: Plan,
-    n_mels: usize,
+    bands: usize,
     frames: usize,
 }
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Model")
-            .field("n_mels", &self.n_mels)
+            .field("bands", &self.bands)
             .field("frames", &self.frames)
             .finish_non_exhaustive()
     }
@@ -39,9 +39,9 @@ fn model_err(e: impl std::fmt::Display) -> Error {
 }
 
 impl Model {
-    /// Loads an ONNX model from its bytes for windows of `n_mels × frames`.
-    pub fn from_onnx(bytes: &[u8], n_mels: usize, frames: usize) -> Result<Self> {
-        Self::plan(ops::read(bytes)?, n_mels, frames)
+    /// Loads an ONNX model from its bytes for windows of `bands × frames`.
+    pub fn from_onnx(bytes: &[u8], bands: usize, frames: usize) -> Result<Self> {
+        Self::plan(ops::read(bytes)?, bands, frames)
     }
 
     /// Parses an ONNX model with the operators HeartBeat knows (and its own max pool), as
@@ -53,9 +53,9 @@ impl Model {
     /// Fixes the input shape of a parsed model to one window, optimises it and makes the plan.
     /// Apart from [`Self::from_onnx`] so the tests can plan a model parsed with tract-onnx's
     /// full operator register exactly the same way.
-    fn plan(mut model: InferenceModel, n_mels: usize, frames: usize) -> Result<Self> {
+    fn plan(mut model: InferenceModel, bands: usize, frames: usize) -> Result<Self> {
         model
-            .set_input_fact(0, f32::fact([1, 1, n_mels, frames]).into())
+            .set_input_fact(0, f32::fact([1, 1, bands, frames]).into())
             .map_err(model_err)?;
         let plan = model
             .into_optimized()
@@ -64,14 +64,14 @@ impl Model {
             .map_err(model_err)?;
         Ok(Self {
             plan,
-            n_mels,
+            bands,
             frames,
         })
     }
 
-    /// P(abnormal) for each window of a `[n, 1, n_mels, frames]` batch.
+    /// P(abnormal) for each window of a `[n, 1, bands, frames]` batch.
     pub fn predict(&self, batch: &[f32]) -> Result<Vec<f32>> {
-        let per = self.n_mels * self.frames;
+        let per = self.bands * self.frames;
         if per == 0 || !batch.len().is_multiple_of(per) {
             return Err(Error::Model(format!(
                 "batch of {} values is not a whole number of windows",
@@ -86,7 +86,7 @@ impl Model {
 
     fn predict_one(&self, window: &[f32]) -> Result<f32> {
         let input =
-            Tensor::from_shape(&[1, 1, self.n_mels, self.frames], window).map_err(model_err)?;
+            Tensor::from_shape(&[1, 1, self.bands, self.frames], window).map_err(model_err)?;
         let out = self.plan.run(tvec!(input.into())).map_err(model_err)?;
         let p = out[0].to_plain_array_view::<f32>().map_err(model_err)?;
         match p.as_slice() {
