@@ -11,6 +11,13 @@ another filter bank) is scored without retraining. As in `train.py`, the aggrega
 among the shipped candidates on the mean per-subset MAcc and the threshold by the shipped rule
 (max pooled MAcc at sensitivity ≥ 0.90); each run contributes its own selected epoch. The result
 is one `cv_summary.json`-style row that `export.py --update-card --tried …` lists in the card.
+
+With `--ship DIR`, runs trained on different feature views (each a full `train.py` run, with its
+`final_model.pt` and `results.json`) become one shippable model: DIR gets the `final_model.pt` of
+every view, a `results.json` whose metrics are this ensemble's, for `export.py --run DIR`, and
+the ensemble's `features.json` (for the parity fixtures' `heartbeat features` dump).
+Its feature configuration is the first run's with the others as `extra_views`, so the core
+computes every view and stacks their bands in the model's input, in the order of `--runs`.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from heartbeat_training.data import aggregate  # noqa: E402
 from heartbeat_training.metrics import (binary_metrics, mean_scored_macc, screening_threshold,  # noqa: E402
-                                        subset_scores)
+                                        shipped_report, subset_scores)
 from train import AGGREGATIONS  # noqa: E402
 
 
@@ -36,6 +43,8 @@ def main(argv=None) -> None:
                     help="train.py output folders (oof.npz, cv_summary.json), all on the same split")
     ap.add_argument("--out", type=Path, required=True, help="the row's JSON file")
     ap.add_argument("--label", required=True, help="what the ensemble is, for the row's name")
+    ap.add_argument("--ship", type=Path, default=None,
+                    help="also write the ensemble as a shippable run (final_model.pt, results.json) here")
     args = ap.parse_args(argv)
     if len(args.runs) < 2:
         ap.error("an ensemble needs at least two runs")
@@ -74,9 +83,69 @@ def main(argv=None) -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+    if args.ship:
+        p = np.asarray([aggregate(wp[g], agg) for g in groups])
+        ship(args.runs, args.ship, summary, shipped_report(y, subs, first["fold"], p, thr), grid, thr)
     print(f"{summary['name']}\n  mean subset MAcc {mean_sub:.4f} pooled MAcc {pooled['macc']:.4f} "
           f"AUC {pooled['auc']:.4f} Se {pooled['sensitivity']:.3f} aggregation {agg} | a b e f MAcc "
           + " ".join(f"{per[s]['macc']:.3f}" for s in ("training-a", "training-b", "training-e", "training-f")))
+
+
+# What must agree between views for their frames to line up window by window.
+SHARED = ("sample_rate", "n_fft", "win_length", "hop_length", "normalization", "window_frames", "window_hop_frames")
+# What a view may change: `View` in crates/core/src/config.rs.
+VIEW_KEYS = ("band_low_hz", "band_high_hz", "n_mels", "fmin", "fmax", "filter_bank")
+
+
+def ship(runs: list[Path], out: Path, summary: dict, report: dict, grid: list, thr: float) -> None:
+    """Writes `out/final_model.pt` (every run's final CNNs, as views) and `out/results.json`."""
+    import torch
+
+    results = [json.loads((r / "results.json").read_text()) for r in runs]
+    first = results[0]["features"]
+    extra = []
+    for r, res in zip(runs[1:], results[1:]):
+        f = res["features"]
+        if any(f[k] != first[k] for k in SHARED) or f.get("extra_views"):
+            sys.exit(f"{r}'s features differ from {runs[0]}'s in more than the band and bank: "
+                     f"views must share {', '.join(SHARED)}")
+        extra.append({k: f.get(k, "mel") for k in VIEW_KEYS})
+    features = {**first, "extra_views": extra}
+    ckpts = [torch.load(r / "final_model.pt", map_location="cpu", weights_only=True) for r in runs]
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save({"views": ckpts}, out / "final_model.pt")
+
+    training = dict(results[0]["training"])
+    n_cnns = sum(len(c["state_dicts"]) for c in ckpts)
+    training.update({
+        "shipped": (f"{n_cnns} CNNs, {len(runs)} views × {len(ckpts[0]['state_dicts'])} seeds: each view's CNNs trained "
+                    f"on all records for that view's CV-chosen epoch count; every CNN's window probability "
+                    f"averaged, as in cross-validation"),
+        "epochs": [res["training"]["epochs"] for res in results],
+        "selection": ("each view's epoch count by its own run's mean over a, b, e, f of out-of-fold MAcc; then "
+                      "the ensemble's aggregation by the same mean"),
+        "tried": [summary] + [t for res in results for t in res["training"]["tried"][:1]]
+                 + [{"name": f"aggregation {json.dumps(agg)} (the ensemble)", "mean_subset_macc": round(m, 5),
+                     "pooled_macc": round(pooled["macc"], 5), "pooled_auc": round(pooled["auc"], 5),
+                     "note": "same CV predictions, threshold re-chosen"} for m, agg, _, _, pooled in grid],
+        "wall_seconds": sum(res["training"]["wall_seconds"] for res in results),
+    })
+    history = [{**h, "view": v} for v, res in enumerate(results) for h in res["history"]]
+    doc = {
+        "features": features,
+        "threshold": round(float(thr), 6),
+        "aggregation": summary["aggregation"],
+        "training": training,
+        "metrics": report["metrics"],
+        "roc": report["roc"],
+        "confusion": report["confusion"],
+        "history": history,
+        "weaknesses": report["weaknesses"],
+    }
+    (out / "results.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    # For `heartbeat features --config`: the dump of all views stacked, as the model reads them.
+    (out / "features.json").write_text(json.dumps(features, indent=1) + "\n")
+    print(f"wrote {out / 'final_model.pt'} ({n_cnns} CNNs), {out / 'results.json'} and {out / 'features.json'}")
 
 
 if __name__ == "__main__":

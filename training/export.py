@@ -6,7 +6,8 @@ Untrained placeholder (random weights, fixed seed; lets the Rust workspace build
 
     python training/export.py --untrained
 
-Trained model, from a `training/train.py` run directory:
+Trained model, from a `training/train.py` run directory, or an ensemble of runs on several feature
+views made by `training/ensemble_study.py --ship` (its features dump: the ensemble's configuration):
 
     python training/export.py --run target/heartbeat-training --features target/features.npz
 
@@ -31,7 +32,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "training"))
 
 from heartbeat_training import MODEL_NAME  # noqa: E402
-from heartbeat_training.card import DEFAULT_FEATURES, today, write_card_json, write_model_card_md  # noqa: E402
+from heartbeat_training.card import (DEFAULT_FEATURES, feature_views, today, write_card_json,  # noqa: E402
+                                     write_model_card_md)
 from heartbeat_training.model import CHANNELS, architecture_text, build_net, count_macs, count_parameters  # noqa: E402
 from heartbeat_training.onnx_export import build_head, export_onnx, verify_onnx  # noqa: E402
 
@@ -40,7 +42,7 @@ ONNX_PATH = MODELS / "heartbeat.onnx"
 CARD_PATH = MODELS / "heartbeat.card.json"
 MD_PATH = MODELS / "MODEL_CARD.md"
 PARITY_DIR = REPO / "tests" / "fixtures" / "parity"
-VERSION = "4.0.0"
+VERSION = "5.0.0"
 
 
 def regenerate_parity(features: Path | None) -> None:
@@ -108,43 +110,58 @@ def main(argv=None) -> None:
         features_cfg = dict(DEFAULT_FEATURES)
         arch, channels, kernels, dilations = "cnn2d", CHANNELS, None, None
         nets = [build_net(arch, channels)]
+        view_bands = [(0, int(features_cfg["n_mels"]))]
         results: dict = {}
         version = "0.0.0-untrained"
     else:
         ckpt = torch.load(args.run / "final_model.pt", map_location="cpu", weights_only=True)
         results = json.loads((args.run / "results.json").read_text())
         features_cfg = results["features"]
+        # A run of `ensemble_study.py --ship` holds one checkpoint per feature view.
+        ckpts = ckpt["views"] if "views" in ckpt else [ckpt]
         # Checkpoints from before the architecture option hold the 2D CNN and no "arch" key.
-        arch, channels, kernels = ckpt.get("arch", "cnn2d"), tuple(ckpt["channels"]), ckpt.get("kernels")
-        dilations = ckpt.get("dilations")
-        nets = []
-        for sd in ckpt["state_dicts"]:
-            net = build_net(arch, channels, kernels, n_mels=int(features_cfg["n_mels"]), dilations=dilations)
-            net.load_state_dict(sd)
-            nets.append(net.eval())
+        arch, channels, kernels = ckpts[0].get("arch", "cnn2d"), tuple(ckpts[0]["channels"]), ckpts[0].get("kernels")
+        dilations = ckpts[0].get("dilations")
+        nets, view_bands, row = [], [], 0
+        for view, c in zip(feature_views(features_cfg), ckpts, strict=True):
+            if (c.get("arch", "cnn2d"), tuple(c["channels"]), c.get("kernels"), c.get("dilations")) != \
+                    (arch, channels, kernels, dilations):
+                ap.error("the views' CNNs differ in architecture: the card describes one")
+            n = int(view["n_mels"])
+            for sd in c["state_dicts"]:
+                net = build_net(arch, channels, kernels, n_mels=n, dilations=dilations)
+                net.load_state_dict(sd)
+                nets.append(net.eval())
+                view_bands.append((row, row + n))
+            row += n
         version = VERSION
 
-    n_mels, frames = int(features_cfg["n_mels"]), int(features_cfg["window_frames"])
+    bands, frames = view_bands[-1][1], int(features_cfg["window_frames"])
     for n in nets:
         n.eval()
-    head = build_head(nets)
-    nbytes = export_onnx(head, ONNX_PATH, n_mels, frames)
-    x = np.random.default_rng(0).standard_normal((3, 1, n_mels, frames)).astype(np.float32)
+    # A single view's CNNs read the whole input: no slicing in its graph.
+    head = build_head(nets, view_bands if len(feature_views(features_cfg)) > 1 else None)
+    nbytes = export_onnx(head, ONNX_PATH, bands, frames)
+    x = np.random.default_rng(0).standard_normal((3, 1, bands, frames)).astype(np.float32)
     diff = verify_onnx(ONNX_PATH, head, x)
+    arch_text = architecture_text(arch, channels, kernels, len(nets), dilations)
+    if len(feature_views(features_cfg)) > 1:
+        arch_text += "; " + ", ".join(f"{view_bands.count(b)} read input rows {b[0]}–{b[1] - 1}"
+                                      for b in sorted(set(view_bands)))
 
     card = {
         "name": MODEL_NAME,
         "version": version,
         "trained": not args.untrained,
         "created": today(),
-        "input": {"name": "mel", "shape": ["N", 1, n_mels, frames]},
+        "input": {"name": "mel", "shape": ["N", 1, bands, frames]},
         "output": {"name": "p_abnormal", "shape": ["N"]},
         "features": features_cfg,
         "threshold": float(results.get("threshold", 0.5)),
         "aggregation": results.get("aggregation", {"kind": "mean"}),
-        "architecture": architecture_text(arch, channels, kernels, len(nets), dilations),
+        "architecture": arch_text,
         "parameters": int(count_parameters(head)),
-        "macs_per_window": int(sum(count_macs(n, n_mels, frames) for n in nets)),
+        "macs_per_window": int(sum(count_macs(n, hi - lo, frames) for n, (lo, hi) in zip(nets, view_bands))),
         "onnx_bytes": int(nbytes),
         "onnx_opset": 13,
     }

@@ -41,8 +41,8 @@ from sklearn.model_selection import StratifiedKFold
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from heartbeat_training.data import aggregate, load_features, make_synthetic, window_starts  # noqa: E402
-from heartbeat_training.metrics import (SCORED, binary_metrics, mean_scored_macc, mean_std,  # noqa: E402
-                                        roc_points, screening_threshold, subset_scores)
+from heartbeat_training.metrics import (binary_metrics, mean_scored_macc, r5, screening_threshold,  # noqa: E402
+                                        shipped_report, subset_scores)
 from heartbeat_training.model import (ARCHS, CYCLE_CHANNELS, LearnedFilterBank, SignalTCN,  # noqa: E402
                                       build_net, count_macs, count_parameters, default_channels, net_config)
 
@@ -405,10 +405,6 @@ def record_probs(wp: np.ndarray, owner: np.ndarray, n: int, agg: dict) -> np.nda
     return np.asarray([aggregate(wp[owner == j], agg) for j in range(n)])
 
 
-def r5(x):
-    return None if x is None or x != x else round(float(x), 5)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--features", type=Path, default=Path("target/features.npz"))
@@ -588,41 +584,8 @@ def main(argv=None):
                 f"pooled MAcc {g['pooled_macc']:.4f} AUC {g['pooled_auc']:.4f}")
 
     # --- metrics at the shipped threshold: per fold (mean ± std) and pooled out-of-fold
-    keys = ("sensitivity", "specificity", "macc", "auc", "accuracy")
-    folds_pooled, folds_sub = [], {s: [] for s in sorted(set(sub_all))}
-    for k in range(args.folds):
-        m = fold_of == k
-        folds_pooled.append(binary_metrics(y_all[m], p_oof[m], thr))
-        for s in folds_sub:
-            ms = m & (sub_all == s)
-            folds_sub[s].append(binary_metrics(y_all[ms], p_oof[ms], thr))
-    oof_pooled = binary_metrics(y_all, p_oof, thr)
-    oof_sub = subset_scores(y_all, p_oof, sub_all, thr)
-
-    def summary(fold_list, pooled):
-        d = {key: mean_std([f[key] for f in fold_list]) for key in keys}
-        d["n"] = pooled["n"]
-        d["out_of_fold"] = {key: r5(pooled[key]) for key in keys}
-        return d
-
-    metrics = {
-        "description": (f"{args.folds}-fold record-wise cross-validation stratified by subset × label; "
-                        f"mean ± std over folds at the shipped threshold; out_of_fold = all folds' "
-                        f"validation predictions pooled."),
-        "pooled": summary(folds_pooled, oof_pooled),
-        "per_subset": {s: summary(folds_sub[s], oof_sub[s]) for s in folds_sub},
-        "mean_subset_macc": r5(best["mean_subset_macc"]),
-        "mean_subset_macc_subsets": list(SCORED),
-        "fold_mean_subset_macc": mean_std([mean_scored_macc({s: folds_sub[s][k] for s in folds_sub})
-                                           for k in range(args.folds)]),
-    }
-    weaknesses = []
-    for s in sorted(oof_sub):
-        o = oof_sub[s]
-        weaknesses.append(f"{s}: out-of-fold sensitivity {o['sensitivity']:.2f}, specificity {o['specificity']:.2f}, "
-                          f"MAcc {o['macc']:.2f} (n = {o['n']})"
-                          + (" — below the 0.80 target" if s in SCORED and o["macc"] < 0.80 else "")
-                          + (" — too small to score reliably" if s not in SCORED else ""))
+    report = shipped_report(y_all, sub_all, fold_of, p_oof, thr)
+    oof_pooled, oof_sub = report["pooled"], report["per_subset"]
     summary_json = {
         "name": args.variant, "mean_subset_macc": r5(best["mean_subset_macc"]), "pooled_macc": r5(oof_pooled["macc"]),
         "pooled_auc": r5(oof_pooled["auc"]), "epoch": e_best, "aggregation": agg, "threshold": r5(thr),
@@ -698,11 +661,11 @@ def main(argv=None):
             "tried": tried + aggs_tried,
             "wall_seconds": round(time.time() - t0),
         },
-        "metrics": metrics,
-        "roc": roc_points(y_all, p_oof),
-        "confusion": {k2: oof_pooled[k2] for k2 in ("tp", "fn", "fp", "tn")},
+        "metrics": report["metrics"],
+        "roc": report["roc"],
+        "confusion": report["confusion"],
         "history": history + final_hist,
-        "weaknesses": weaknesses,
+        "weaknesses": report["weaknesses"],
         "parameters_trained": sum(count_parameters(n) for n in nets),
         "macs": sum(count_macs(n, dump.n_mels, dump.window) for n in nets),
     }

@@ -45,6 +45,26 @@ def bank_text(f: dict) -> str:
     return f"log-mel ({f['fmin']:g}–{f['fmax']:g} Hz)"
 
 
+def feature_views(f: dict) -> list[dict]:
+    """Each view of the feature configuration `f` as a configuration of its own (the core's
+    `FeatureConfig::views`): the first view, then each of `extra_views` over its settings."""
+    first = {k: v for k, v in f.items() if k != "extra_views"}
+    return [first] + [{**first, "filter_bank": "mel", **v} for v in f.get("extra_views", [])]
+
+
+def input_text(f: dict) -> str:
+    """The model's input rows in words: which bands of which view."""
+    views = feature_views(f)
+    if len(views) == 1:
+        return f"{bank_text(f)} windows of {f['n_mels']} bands"
+    parts, row = [], 0
+    for v in views:
+        parts.append(f"rows {row}–{row + v['n_mels'] - 1}: {v['n_mels']} bands {bank_text(v)} of the signal "
+                     f"band-passed to {v['band_low_hz']:g}–{v['band_high_hz']:g} Hz")
+        row += v["n_mels"]
+    return f"windows of {len(views)} views stacked ({'; '.join(parts)})"
+
+
 def write_model_card_md(card: dict, path: Path) -> None:
     f = card["features"]
     lines = [
@@ -70,8 +90,8 @@ def write_model_card_md(card: dict, path: Path) -> None:
         "",
         "## Model",
         "",
-        f"- Input `{card['input']['name']}`: float32 `{card['input']['shape']}` — {bank_text(f)} windows of "
-        f"{f['n_mels']} bands × {f['window_frames']} frames ({f['window_frames'] * f['hop_length'] / f['sample_rate']:.1f} s), "
+        f"- Input `{card['input']['name']}`: float32 `{card['input']['shape']}` — {input_text(f)} × "
+        f"{f['window_frames']} frames ({f['window_frames'] * f['hop_length'] / f['sample_rate']:.1f} s), "
         f"computed by the Rust core (`{f['normalization']}` normalisation).",
         "- Output `p_abnormal`: probability of abnormal per window (sigmoid in the graph).",
         f"- Architecture: {card.get('architecture', 'small 2D CNN')}.",

@@ -42,7 +42,8 @@ class FeatureDump:
 
     @property
     def n_mels(self) -> int:
-        return int(self.config["n_mels"])
+        """Rows per frame: the bands of every view (`extra_views` stack below the first's)."""
+        return int(self.config["n_mels"]) + sum(int(v["n_mels"]) for v in self.config.get("extra_views", []))
 
     @property
     def window(self) -> int:

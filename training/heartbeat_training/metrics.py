@@ -63,3 +63,50 @@ def mean_scored_macc(per: dict) -> float:
     """Mean MAcc over the `SCORED` subsets present in `per` (NaN-safe)."""
     v = [per[s]["macc"] for s in SCORED if s in per and per[s]["macc"] == per[s]["macc"]]
     return float(np.mean(v)) if v else float("nan")
+
+
+def r5(x):
+    return None if x is None or x != x else round(float(x), 5)
+
+
+def shipped_report(y: np.ndarray, subs: np.ndarray, fold_of: np.ndarray, p: np.ndarray, thr: float) -> dict:
+    """The card's `metrics`, `roc`, `confusion` and `weaknesses` for out-of-fold recording
+    probabilities `p` at the shipped threshold: one function for a single run (`train.py`) and
+    an ensemble of runs (`ensemble_study.py --ship`), so both cards say the same things alike."""
+    keys = ("sensitivity", "specificity", "macc", "auc", "accuracy")
+    folds = int(fold_of.max()) + 1
+    folds_pooled, folds_sub = [], {s: [] for s in sorted(set(subs))}
+    for k in range(folds):
+        m = fold_of == k
+        folds_pooled.append(binary_metrics(y[m], p[m], thr))
+        for s in folds_sub:
+            folds_sub[s].append(binary_metrics(y[m & (subs == s)], p[m & (subs == s)], thr))
+    oof_pooled = binary_metrics(y, p, thr)
+    oof_sub = subset_scores(y, p, subs, thr)
+
+    def summary(fold_list, pooled):
+        d = {key: mean_std([f[key] for f in fold_list]) for key in keys}
+        d["n"] = pooled["n"]
+        d["out_of_fold"] = {key: r5(pooled[key]) for key in keys}
+        return d
+
+    metrics = {
+        "description": (f"{folds}-fold record-wise cross-validation stratified by subset × label; "
+                        f"mean ± std over folds at the shipped threshold; out_of_fold = all folds' "
+                        f"validation predictions pooled."),
+        "pooled": summary(folds_pooled, oof_pooled),
+        "per_subset": {s: summary(folds_sub[s], oof_sub[s]) for s in folds_sub},
+        "mean_subset_macc": r5(mean_scored_macc(oof_sub)),
+        "mean_subset_macc_subsets": list(SCORED),
+        "fold_mean_subset_macc": mean_std([mean_scored_macc({s: folds_sub[s][k] for s in folds_sub})
+                                           for k in range(folds)]),
+    }
+    weaknesses = []
+    for s in sorted(oof_sub):
+        o = oof_sub[s]
+        weaknesses.append(f"{s}: out-of-fold sensitivity {o['sensitivity']:.2f}, specificity {o['specificity']:.2f}, "
+                          f"MAcc {o['macc']:.2f} (n = {o['n']})"
+                          + (" — below the 0.80 target" if s in SCORED and o["macc"] < 0.80 else "")
+                          + (" — too small to score reliably" if s not in SCORED else ""))
+    return {"metrics": metrics, "roc": roc_points(y, p), "confusion": {k: oof_pooled[k] for k in ("tp", "fn", "fp", "tn")},
+            "weaknesses": weaknesses, "pooled": oof_pooled, "per_subset": oof_sub}

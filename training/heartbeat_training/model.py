@@ -300,16 +300,22 @@ def architecture_text(arch: str, channels, kernels=None, n_nets: int = 1, dilati
 
 class ProbabilityHead(nn.Module):
     """What gets exported: the CNN (or the mean of several CNNs' probabilities) with the sigmoid
-    inside the graph, so the output is P(abnormal) per window, shape [N]."""
+    inside the graph, so the output is P(abnormal) per window, shape [N].
 
-    def __init__(self, nets: list[nn.Module]):
+    `bands[i] = (lo, hi)` gives CNN i only rows lo..hi of the input: a model over several views
+    (the core's `extra_views`) gets their bands stacked, and each CNN reads its own view's."""
+
+    def __init__(self, nets: list[nn.Module], bands: list[tuple[int, int]] | None = None):
         super().__init__()
         self.nets = nn.ModuleList(nets)
+        self.bands = bands
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
-        p = torch.sigmoid(self.nets[0](mel))
-        for net in self.nets[1:]:
-            p = p + torch.sigmoid(net(mel))
+        p = None
+        for i, net in enumerate(self.nets):
+            x = mel if self.bands is None else mel[:, :, self.bands[i][0]:self.bands[i][1]]
+            q = torch.sigmoid(net(x))
+            p = q if p is None else p + q
         if len(self.nets) > 1:
             p = p / float(len(self.nets))
         return p

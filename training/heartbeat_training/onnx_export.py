@@ -13,13 +13,13 @@ from .model import ProbabilityHead, fold_batchnorm
 OPSET = 13
 
 
-def build_head(nets) -> ProbabilityHead:
+def build_head(nets, bands: list[tuple[int, int]] | None = None) -> ProbabilityHead:
     """The exported head: BatchNorm folded, every weight rounded to the nearest float16.
 
     The ONNX file stores weights as float16 (`export_onnx`), which halves the model's share of
     the browser's first download. Rounding here, before export, keeps PyTorch, onnxruntime and
     tract computing from the very same weights, so the parity checks stay at 1e-4."""
-    head = ProbabilityHead([fold_batchnorm(n) for n in nets]).eval()
+    head = ProbabilityHead([fold_batchnorm(n) for n in nets], bands).eval()
     with torch.no_grad():
         for p in head.parameters():
             p.copy_(p.half().float())
@@ -49,11 +49,11 @@ def _weights_to_float16(model) -> None:
     graph.node.extend(nodes)
 
 
-def export_onnx(head: ProbabilityHead, path: Path, n_mels: int, frames: int) -> int:
-    """Exports `head` to `path` (input `mel` [N,1,n_mels,frames], output `p_abnormal` [N]);
+def export_onnx(head: ProbabilityHead, path: Path, bands: int, frames: int) -> int:
+    """Exports `head` to `path` (input `mel` [N,1,bands,frames], output `p_abnormal` [N]);
     returns the file size in bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    dummy = torch.zeros(2, 1, n_mels, frames)
+    dummy = torch.zeros(2, 1, bands, frames)
     tmp = path.with_suffix(".onnx.tmp")
     torch.onnx.export(
         head,
@@ -73,7 +73,7 @@ def export_onnx(head: ProbabilityHead, path: Path, n_mels: int, frames: int) -> 
     onnx.checker.check_model(model)
     ops = sorted({n.op_type for n in model.graph.node})
     allowed = {"Cast", "Conv", "Relu", "MaxPool", "GlobalAveragePool", "Flatten", "Gemm", "Sigmoid", "Reshape",
-               "Add", "Div", "Constant", "BatchNormalization", "MatMul", "AveragePool"}
+               "Add", "Div", "Constant", "BatchNormalization", "MatMul", "AveragePool", "Slice"}
     bad = set(ops) - allowed
     if bad:
         raise RuntimeError(f"ONNX graph uses unexpected ops {bad}")
