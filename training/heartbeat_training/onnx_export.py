@@ -14,37 +14,61 @@ OPSET = 13
 
 
 def build_head(nets, bands: list[tuple[int, int]] | None = None) -> ProbabilityHead:
-    """The exported head: BatchNorm folded, every weight rounded to the nearest float16.
+    """The exported head: BatchNorm folded, every weight rounded to what the ONNX file stores.
 
-    The ONNX file stores weights as float16 (`export_onnx`), which halves the model's share of
-    the browser's first download. Rounding here, before export, keeps PyTorch, onnxruntime and
-    tract computing from the very same weights, so the parity checks stay at 1e-4."""
+    Convolution and linear weights are stored as int8 with a float32 scale per output channel,
+    biases as float16 (`export_onnx`): the model is part of the browser's first download, and
+    int8 lets a model of four CNNs cost what two cost in float16. Rounding here, before export,
+    keeps PyTorch, onnxruntime and tract computing from the very same weights, so the parity
+    checks stay at 1e-4. `head.int8` maps each int8 weight's name to its codes and scales."""
     head = ProbabilityHead([fold_batchnorm(n) for n in nets], bands).eval()
+    head.int8 = {}
     with torch.no_grad():
-        for p in head.parameters():
-            p.copy_(p.half().float())
+        for name, p in head.named_parameters():
+            if p.dim() < 2:
+                p.copy_(p.half().float())
+                continue
+            flat = p.reshape(p.shape[0], -1)
+            scale = (flat.abs().amax(dim=1) / 127).clamp_min(1e-12)
+            q = torch.round(flat / scale[:, None]).clamp(-127, 127)
+            p.copy_((q * scale[:, None]).reshape(p.shape))
+            head.int8[name] = (q.to(torch.int8).reshape(p.shape).numpy(), scale.numpy())
     return head
 
 
-def _weights_to_float16(model) -> None:
-    """Stores every float32 initializer as float16, cast back to float32 by a `Cast` node at the
-    graph's start. Lossless for weights `build_head` rounded; tract folds the casts away when it
-    optimises the model, so inference stays float32."""
+def _compact_weights(model, int8: dict) -> None:
+    """Stores the weights `build_head` rounded as int8 codes times a float32 scale per output
+    channel (`Cast` and `Mul` nodes at the graph's start) and every other float32 initializer as
+    float16 (a `Cast`). Lossless for those weights, checked value by value; tract folds these
+    nodes into float32 constants when it optimises the model, so inference stays float32."""
     from onnx import TensorProto, helper, numpy_helper
 
     graph = model.graph
-    casts = []
+    nodes, used = [], set()
     for init in list(graph.initializer):
         if init.data_type != TensorProto.FLOAT:
             continue
-        w = numpy_helper.to_array(init)
-        if not np.array_equal(w.astype(np.float16).astype(np.float32), w):
-            raise RuntimeError(f"initializer {init.name} is not float16-exact: round it in build_head")
+        w, name = numpy_helper.to_array(init), init.name
         graph.initializer.remove(init)
-        graph.initializer.append(numpy_helper.from_array(w.astype(np.float16), f"{init.name}.f16"))
-        casts.append(helper.make_node("Cast", [f"{init.name}.f16"], [init.name], to=TensorProto.FLOAT,
-                                      name=f"{init.name}.cast"))
-    nodes = casts + list(graph.node)
+        if name in int8:
+            q, scale = int8[name]
+            scale = scale.reshape((-1,) + (1,) * (q.ndim - 1)).astype(np.float32)
+            if not np.array_equal(q.astype(np.float32) * scale, w):
+                raise RuntimeError(f"initializer {name} is not its int8 codes times their scales")
+            graph.initializer.extend([numpy_helper.from_array(q, f"{name}.i8"),
+                                      numpy_helper.from_array(scale, f"{name}.scale")])
+            nodes += [helper.make_node("Cast", [f"{name}.i8"], [f"{name}.codes"], to=TensorProto.FLOAT,
+                                       name=f"{name}.cast"),
+                      helper.make_node("Mul", [f"{name}.codes", f"{name}.scale"], [name], name=f"{name}.dequantise")]
+            used.add(name)
+            continue
+        if not np.array_equal(w.astype(np.float16).astype(np.float32), w):
+            raise RuntimeError(f"initializer {name} is not float16-exact: round it in build_head")
+        graph.initializer.append(numpy_helper.from_array(w.astype(np.float16), f"{name}.f16"))
+        nodes.append(helper.make_node("Cast", [f"{name}.f16"], [name], to=TensorProto.FLOAT, name=f"{name}.cast"))
+    if used != set(int8):
+        raise RuntimeError(f"int8 weights missing from the exported graph: {sorted(set(int8) - used)}")
+    nodes += list(graph.node)
     del graph.node[:]
     graph.node.extend(nodes)
 
@@ -69,11 +93,11 @@ def export_onnx(head: ProbabilityHead, path: Path, bands: int, frames: int) -> i
     import onnx
 
     model = onnx.load(str(tmp))
-    _weights_to_float16(model)
+    _compact_weights(model, head.int8)
     onnx.checker.check_model(model)
     ops = sorted({n.op_type for n in model.graph.node})
     allowed = {"Cast", "Conv", "Relu", "MaxPool", "GlobalAveragePool", "Flatten", "Gemm", "Sigmoid", "Reshape",
-               "Add", "Div", "Constant", "BatchNormalization", "MatMul", "AveragePool", "Slice"}
+               "Add", "Div", "Mul", "Constant", "BatchNormalization", "MatMul", "AveragePool", "Slice"}
     bad = set(ops) - allowed
     if bad:
         raise RuntimeError(f"ONNX graph uses unexpected ops {bad}")

@@ -32,7 +32,7 @@ type Built = (Box<dyn InferenceOp>, Vec<String>);
 type Builder = fn(&ParsingContext, &NodeProto) -> TractResult<Built>;
 
 /// Every operator HeartBeat's runtime can load, by ONNX name, sorted.
-const OPERATORS: [(&str, Builder); 15] = [
+const OPERATORS: [(&str, Builder); 16] = [
     ("Add", add),
     ("AveragePool", average_pool),
     ("Cast", cast),
@@ -44,6 +44,7 @@ const OPERATORS: [(&str, Builder); 15] = [
     ("GlobalAveragePool", global_average_pool),
     ("MatMul", mat_mul),
     ("MaxPool", max_pool),
+    ("Mul", mul),
     ("Relu", relu),
     ("Reshape", reshape),
     ("Sigmoid", sigmoid),
@@ -97,6 +98,12 @@ fn div(_: &ParsingContext, _: &NodeProto) -> TractResult<Built> {
     Ok((ops::math::Div.into_hir(), vec![]))
 }
 
+/// Our exports store weights as int8 codes times a scale per output channel; like the casts,
+/// the products are folded into float32 constants when tract optimises the model.
+fn mul(_: &ParsingContext, _: &NodeProto) -> TractResult<Built> {
+    Ok((ops::math::Mul.into_hir(), vec![]))
+}
+
 fn relu(_: &ParsingContext, _: &NodeProto) -> TractResult<Built> {
     Ok((expand(ops::activations::Clip::new(Some(0.0), None)), vec![]))
 }
@@ -105,8 +112,8 @@ fn sigmoid(_: &ParsingContext, _: &NodeProto) -> TractResult<Built> {
     Ok((ops::nn::sigmoid().into_hir(), vec![]))
 }
 
-/// Our exports store weights as float16 (half the download) and cast them to float32 in the
-/// graph; tract folds those casts into float32 constants when it optimises the model, so the
+/// Our exports store weights as int8 codes or float16 (a quarter or half the download) and cast
+/// them to float32 in the graph; tract folds those casts into float32 constants when it optimises the model, so the
 /// arithmetic stays float32. Casting to int64 would need tract-onnx's `TDim` mapping for shape
 /// arithmetic, which none of our graphs do, so it is refused by name.
 fn cast(_: &ParsingContext, node: &NodeProto) -> TractResult<Built> {
