@@ -113,7 +113,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn load_card(path: Option<&PathBuf>) -> anyhow::Result<ModelCard> {
     let json = match path {
-        None => heartbeat_core::bundled::CARD.to_owned(),
+        None => heartbeat_core::bundled::RUNTIME_CARD.to_owned(),
         Some(p) => read_text(p)?,
     };
     Ok(ModelCard::from_json(&json)?)

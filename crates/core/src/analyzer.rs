@@ -35,7 +35,7 @@ impl Analyzer {
     pub fn bundled() -> Result<Self> {
         Self::new(
             crate::bundled::ONNX,
-            ModelCard::from_json(crate::bundled::CARD)?,
+            ModelCard::from_json(crate::bundled::RUNTIME_CARD)?,
             Limits::default(),
         )
     }
