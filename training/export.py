@@ -187,7 +187,10 @@ def main(argv=None) -> None:
         "aggregation": results.get("aggregation", {"kind": "mean"}),
         "architecture": arch_text,
         "parameters": int(count_parameters(head)),
-        "macs_per_window": int(sum(count_macs(n, hi - lo, frames) for n, (lo, hi) in zip(nets, view_bands))),
+        # Each CNN's own MACs, plus the selection of each view's rows (`ProbabilityHead`).
+        "macs_per_window": int(sum(count_macs(n, hi - lo, frames) for n, (lo, hi) in zip(nets, view_bands))
+                               + (sum((hi - lo) * bands * frames for lo, hi in set(view_bands))
+                                  if head.bands is not None else 0)),
         "onnx_bytes": int(nbytes),
         "onnx_opset": 13,
     }

@@ -97,7 +97,7 @@ def export_onnx(head: ProbabilityHead, path: Path, bands: int, frames: int) -> i
     onnx.checker.check_model(model)
     ops = sorted({n.op_type for n in model.graph.node})
     allowed = {"Cast", "Conv", "Relu", "MaxPool", "GlobalAveragePool", "Flatten", "Gemm", "Sigmoid", "Reshape",
-               "Add", "Div", "Mul", "Constant", "BatchNormalization", "MatMul", "AveragePool", "Slice"}
+               "Add", "Div", "Mul", "Constant", "BatchNormalization", "MatMul", "AveragePool"}
     bad = set(ops) - allowed
     if bad:
         raise RuntimeError(f"ONNX graph uses unexpected ops {bad}")

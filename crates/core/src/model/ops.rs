@@ -32,7 +32,7 @@ type Built = (Box<dyn InferenceOp>, Vec<String>);
 type Builder = fn(&ParsingContext, &NodeProto) -> TractResult<Built>;
 
 /// Every operator HeartBeat's runtime can load, by ONNX name, sorted.
-const OPERATORS: [(&str, Builder); 16] = [
+const OPERATORS: [(&str, Builder); 15] = [
     ("Add", add),
     ("AveragePool", average_pool),
     ("Cast", cast),
@@ -48,7 +48,6 @@ const OPERATORS: [(&str, Builder); 16] = [
     ("Relu", relu),
     ("Reshape", reshape),
     ("Sigmoid", sigmoid),
-    ("Slice", slice),
 ];
 
 /// Parses an ONNX model from its bytes into tract's inference model, with only [`OPERATORS`].
@@ -122,26 +121,6 @@ fn cast(_: &ParsingContext, node: &NodeProto) -> TractResult<Built> {
         bail!("Cast to {to:?} is not supported: HeartBeat's graphs only cast numeric weights")
     }
     Ok((Box::new(ops::cast::cast(to)), vec![]))
-}
-
-/// A model over several views (`FeatureConfig::extra_views`) slices each view's bands out of
-/// the stacked input. Operator sets from 10 on pass starts, ends, axes and steps as inputs (our
-/// exports use 13); the older attribute form is refused by name.
-fn slice(ctx: &ParsingContext, node: &NodeProto) -> TractResult<Built> {
-    if ctx.onnx_operator_set_version < 10 {
-        bail!("Slice before operator set 10 is not supported: HeartBeat's graphs use set 13")
-    }
-    let mut optional = tract_onnx::model::optional_inputs(node).skip(3);
-    Ok((
-        Box::new(ops::array::StridedSlice {
-            begin_mask: 0,
-            end_mask: 0,
-            shrink_axis_mask: 0,
-            optional_axes_input: optional.next().flatten(),
-            optional_steps_input: optional.next().flatten(),
-        }),
-        vec![],
-    ))
 }
 
 fn global_average_pool(_: &ParsingContext, _: &NodeProto) -> TractResult<Built> {
