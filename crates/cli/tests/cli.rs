@@ -751,12 +751,15 @@ fn features_writes_an_npz_that_numpy_can_load() {
 
     let n = RECORDS.len();
     let config: Value = serde_json::from_str(&arrays["config"].strings()[0]).expect("config JSON");
-    let n_mels = config["n_mels"].as_u64().expect("n_mels") as usize;
+    // Every view's bands, stacked (the bundled model may read more than one view).
+    let bands = serde_json::from_value::<heartbeat_core::FeatureConfig>(config.clone())
+        .expect("a feature configuration")
+        .input_bands();
     let frame_rate = f64_of(&config, "sample_rate") / f64_of(&config, "hop_length");
 
     let features = &arrays["features"];
     assert_eq!(features.shape.len(), 2);
-    assert_eq!(features.shape[1], n_mels);
+    assert_eq!(features.shape[1], bands);
     assert!(
         features.f32s().iter().all(|v| v.is_finite()),
         "non-finite features"
@@ -828,7 +831,14 @@ fn features_computes_the_configuration_it_is_given() {
     let written: Value =
         serde_json::from_str(&entry("config.npy").strings()[0]).expect("config JSON");
     assert_eq!(written, config);
-    assert_eq!(entry("features.npy").shape[1], 16);
+    let extra_bands: usize =
+        serde_json::from_value::<heartbeat_core::FeatureConfig>(config.clone())
+            .expect("a feature configuration")
+            .extra_views
+            .iter()
+            .map(|v| v.n_mels)
+            .sum();
+    assert_eq!(entry("features.npy").shape[1], 16 + extra_bands);
 
     // A configuration the core cannot compute is refused before any file is read.
     config["fmax"] = 5000.0.into();
