@@ -5,13 +5,25 @@ use rubato::{FftFixedIn, Resampler};
 
 use crate::error::{Error, Result};
 
-/// Input frames per FFT of the resampler. rubato's FFT resampler designs its anti-aliasing
-/// filter from the FFT's length, so the length sets how close to the new Nyquist frequency the
-/// passband stays flat: with 1024 frames, 44.1 kHz → 2 kHz kept only 40 output points per FFT
-/// and rolled off from ~500 Hz (−7 dB at 670 Hz), so a model view reaching 950 Hz saw a phone's
-/// recording darker than the 2 kHz training files. With this length it stays within 0.5 dB to
-/// 900 Hz from every common rate.
-const CHUNK: usize = 16_384;
+/// Points of the smaller of the resampler's two FFTs. rubato's FFT resampler designs its
+/// anti-aliasing filter at that length, so it sets how close to the lower Nyquist frequency the
+/// passband stays flat. With a fixed 512-frame input chunk, 44.1 kHz → 2 kHz got 40-point output
+/// FFTs and rolled off from ~500 Hz (−7 dB at 670 Hz): a model view reaching 950 Hz saw a
+/// phone's recording darker than the 2 kHz training files. 1024 points keep it within 0.5 dB to
+/// 900 Hz from every common rate, without the large FFTs a fixed long chunk would give
+/// upsampling (2 kHz → 8 kHz for playback).
+const MIN_FFT: usize = 1024;
+
+/// The input chunk that gives the smaller FFT [`MIN_FFT`] points: rubato's FFT lengths are
+/// whole multiples of the rates' ratio in lowest terms.
+fn chunk_frames(from: u32, to: u32) -> usize {
+    let (mut a, mut b) = (from, to);
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    let (num, den) = ((from / a) as usize, (to / a) as usize);
+    MIN_FFT.div_ceil(num.min(den)) * num
+}
 
 /// Resamples mono `samples` from `from` Hz to `to` Hz. The output has `round(len · to / from)`
 /// samples and is aligned in time with the input (the filter delay is removed).
@@ -21,11 +33,12 @@ pub fn resample(samples: &[f32], from: u32, to: u32) -> Result<Vec<f32>> {
     }
     let model_err =
         |e: &dyn std::fmt::Display| Error::Config(format!("resampling {from} Hz → {to} Hz: {e}"));
-    let mut rs = FftFixedIn::<f32>::new(from as usize, to as usize, CHUNK, 1, 1)
+    let chunk = chunk_frames(from, to);
+    let mut rs = FftFixedIn::<f32>::new(from as usize, to as usize, chunk, 1, 1)
         .map_err(|e| model_err(&e))?;
     let expected = (samples.len() as f64 * f64::from(to) / f64::from(from)).round() as usize;
     let delay = rs.output_delay();
-    let mut out = Vec::with_capacity(expected + delay + CHUNK);
+    let mut out = Vec::with_capacity(expected + delay + chunk);
     let mut pos = 0;
     while samples.len() - pos >= rs.input_frames_next() {
         let n = rs.input_frames_next();
@@ -76,9 +89,7 @@ mod tests {
     fn inputs_that_fill_their_last_chunk_exactly_are_resampled() {
         // An MP3 decoded to a whole number of the resampler's chunks failed once (rubato rejects
         // an empty tail).
-        let chunk = FftFixedIn::<f32>::new(44_100, 2000, CHUNK, 1, 1)
-            .expect("resampler")
-            .input_frames_next();
+        let chunk = chunk_frames(44_100, 2000);
         for len in [chunk, 4 * chunk] {
             let x = tone(100.0, 44_100, len as f32 / 44_100.0);
             assert_eq!(x.len(), len);
