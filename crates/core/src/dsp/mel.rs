@@ -128,8 +128,11 @@ pub fn mel_to_hz_htk(mel: f64) -> f64 {
 pub struct MelBins {
     /// Centre frequencies (Hz), lowest first.
     centres: Vec<f64>,
-    /// Per band, one (window · cos, window · sin) pair per sample of a frame.
-    kernels: Vec<Vec<[f32; 2]>>,
+    /// window · cos per sample of a frame, then per band: sample-major, so one sample's
+    /// products with every band are contiguous.
+    cos: Vec<f32>,
+    /// window · sin, laid out as `cos`.
+    sin: Vec<f32>,
 }
 
 impl MelBins {
@@ -148,21 +151,15 @@ impl MelBins {
         let centres: Vec<f64> = (0..n_mels)
             .map(|i| mel_to_hz_htk(lo + step * i as f64))
             .collect();
-        let kernels = centres
-            .iter()
-            .map(|&f| {
-                let omega = 2.0 * std::f64::consts::PI * f / f64::from(sample_rate);
-                window
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &w)| {
-                        let (w, phase) = (f64::from(w), omega * i as f64);
-                        [(w * phase.cos()) as f32, (w * phase.sin()) as f32]
-                    })
-                    .collect()
-            })
-            .collect();
-        Self { centres, kernels }
+        let (mut cos, mut sin) = (Vec::new(), Vec::new());
+        for (i, &w) in window.iter().enumerate() {
+            for &f in &centres {
+                let phase = 2.0 * std::f64::consts::PI * f / f64::from(sample_rate) * i as f64;
+                cos.push((f64::from(w) * phase.cos()) as f32);
+                sin.push((f64::from(w) * phase.sin()) as f32);
+            }
+        }
+        Self { centres, cos, sin }
     }
 
     /// Centre frequencies (Hz), lowest first.
@@ -170,16 +167,27 @@ impl MelBins {
         &self.centres
     }
 
-    /// Writes each band's power for one frame of unwindowed samples (the window's length).
-    pub fn apply(&self, frame: &[f32], out: &mut [f32]) {
-        for (o, kernel) in out.iter_mut().zip(&self.kernels) {
-            let (re, im) = kernel
-                .iter()
-                .zip(frame)
-                .fold((0.0f32, 0.0f32), |(re, im), (k, x)| {
-                    (re + k[0] * x, im + k[1] * x)
-                });
-            *o = re * re + im * im;
+    /// Writes each band's power for one frame of unwindowed samples (the window's length);
+    /// `im` is scratch, as long as `out`.
+    pub fn apply(&self, frame: &[f32], out: &mut [f32], im: &mut [f32]) {
+        let n = self.centres.len();
+        out.fill(0.0);
+        im.fill(0.0);
+        // Sample by sample, every band at once: each band still sums its products in sample
+        // order (the same floats as one dot product per band), and the loop over the bands
+        // vectorises, which a dot product's ordered sum cannot.
+        for ((x, cos), sin) in frame
+            .iter()
+            .zip(self.cos.chunks_exact(n))
+            .zip(self.sin.chunks_exact(n))
+        {
+            for (((re, im), c), s) in out.iter_mut().zip(im.iter_mut()).zip(cos).zip(sin) {
+                *re += c * x;
+                *im += s * x;
+            }
+        }
+        for (re, im) in out.iter_mut().zip(im.iter()) {
+            *re = *re * *re + *im * *im;
         }
     }
 }

@@ -109,6 +109,7 @@ impl Spectrogram {
         // The window sits centred in the n_fft frame: the bins read only its samples.
         let offset = (n_fft - self.cfg.win_length) / 2;
         let mut frame = vec![0.0f32; self.cfg.win_length];
+        let mut im = vec![0.0f32; n_mels];
         for (t, out) in data.chunks_exact_mut(n_mels).enumerate() {
             // Frame t is centred on sample t·hop; outside the signal counts as zero.
             let start = (t * hop) as isize - half as isize;
@@ -136,7 +137,7 @@ impl Spectrogram {
                     for (i, f) in frame.iter_mut().enumerate() {
                         *f = sample(offset + i);
                     }
-                    bins.apply(&frame, out);
+                    bins.apply(&frame, out, &mut im);
                 }
             }
             for v in out.iter_mut() {
