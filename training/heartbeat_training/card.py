@@ -96,8 +96,8 @@ def write_model_card_md(card: dict, path: Path) -> None:
         "- Output `p_abnormal`: probability of abnormal per window (sigmoid in the graph).",
         f"- Architecture: {card.get('architecture', 'small 2D CNN')}.",
         f"- Parameters: {card['parameters']:,}; MACs per window: {card['macs_per_window']:,}; "
-        f"ONNX size: {card['onnx_bytes']:,} bytes (weights stored as int8 with a scale per output channel, "
-        f"biases as float16; computed in float32).",
+        f"ONNX size: {card['onnx_bytes']:,} bytes (weights stored as {card.get('weight_storage', 'float16')}; "
+        f"computed in float32).",
         *([f"- Rounding the weights for storage moved the recording probability by at most "
            f"{r['max_abs_probability_change']:.4f} (median {r['median_abs_probability_change']:.6f}) and changed "
            f"{r['decisions_changed']} of {r['recordings']} decisions, against the float32 CNNs that "

@@ -13,19 +13,20 @@ from .model import ProbabilityHead, fold_batchnorm
 OPSET = 13
 
 
-def build_head(nets, bands: list[tuple[int, int]] | None = None) -> ProbabilityHead:
+def build_head(nets, bands: list[tuple[int, int]] | None = None, int8: bool = False) -> ProbabilityHead:
     """The exported head: BatchNorm folded, every weight rounded to what the ONNX file stores.
 
-    Convolution and linear weights are stored as int8 with a float32 scale per output channel,
-    biases as float16 (`export_onnx`): the model is part of the browser's first download, and
-    int8 lets a model of four CNNs cost what two cost in float16. Rounding here, before export,
-    keeps PyTorch, onnxruntime and tract computing from the very same weights, so the parity
-    checks stay at 1e-4. `head.int8` maps each int8 weight's name to its codes and scales."""
+    Weights are stored as float16 (`export_onnx`), or with `int8` convolution and linear weights
+    as int8 with a float32 scale per output channel (biases stay float16): the model is part of
+    the browser's first download, and int8 lets four CNNs cost what two cost in float16.
+    Rounding here, before export, keeps PyTorch, onnxruntime and tract computing from the very
+    same weights, so the parity checks stay at 1e-4. `head.int8` maps each int8 weight's name to
+    its codes and scales."""
     head = ProbabilityHead([fold_batchnorm(n) for n in nets], bands).eval()
     head.int8 = {}
     with torch.no_grad():
         for name, p in head.named_parameters():
-            if p.dim() < 2:
+            if not int8 or p.dim() < 2:
                 p.copy_(p.half().float())
                 continue
             flat = p.reshape(p.shape[0], -1)
