@@ -66,8 +66,8 @@ def main(argv=None) -> None:
         p = np.asarray([aggregate(wp[g], agg) for g in groups])
         thr = screening_threshold(y, p, 0.90)
         per = subset_scores(y, p, subs, thr)
-        grid.append((mean_scored_macc(per), agg, thr, per, binary_metrics(y, p, thr)))
-    mean_sub, agg, thr, per, pooled = max(grid, key=lambda g: g[0])
+        grid.append((mean_scored_macc(per), agg, thr, per, binary_metrics(y, p, thr), p))
+    mean_sub, agg, thr, per, pooled, p = max(grid, key=lambda g: g[0])
     runs = [json.loads((r / "cv_summary.json").read_text()) for r in args.runs]
     summary = {
         "name": f"ensemble: {args.label} (their window probabilities averaged)",
@@ -84,7 +84,6 @@ def main(argv=None) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
     if args.ship:
-        p = np.asarray([aggregate(wp[g], agg) for g in groups])
         ship(args.runs, args.ship, summary, shipped_report(y, subs, first["fold"], p, thr), grid, thr)
     print(f"{summary['name']}\n  mean subset MAcc {mean_sub:.4f} pooled MAcc {pooled['macc']:.4f} "
           f"AUC {pooled['auc']:.4f} Se {pooled['sensitivity']:.3f} aggregation {agg} | a b e f MAcc "
@@ -127,7 +126,7 @@ def ship(runs: list[Path], out: Path, summary: dict, report: dict, grid: list, t
         "tried": [summary] + [t for res in results for t in res["training"]["tried"][:1]]
                  + [{"name": f"aggregation {json.dumps(agg)} (the ensemble)", "mean_subset_macc": round(m, 5),
                      "pooled_macc": round(pooled["macc"], 5), "pooled_auc": round(pooled["auc"], 5),
-                     "note": "same CV predictions, threshold re-chosen"} for m, agg, _, _, pooled in grid],
+                     "note": "same CV predictions, threshold re-chosen"} for m, agg, _, _, pooled, _ in grid],
         "wall_seconds": sum(res["training"]["wall_seconds"] for res in results),
     })
     history = [{**h, "view": v} for v, res in enumerate(results) for h in res["history"]]

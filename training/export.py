@@ -82,17 +82,18 @@ def carried_rows(previous: dict, version: str) -> list[dict]:
     return out
 
 
-def rounding_effect(nets, bands, head, features: Path, agg: dict, thr: float) -> dict:
+def rounding_effect(nets, head, features: Path, agg: dict, thr: float) -> dict:
     """How far the stored (int8 / float16) weights move the model from the float32 one that
     cross-validation scored, on every recording of `features` (the shipped model's own dump):
     recording probabilities, and decisions at the threshold."""
-    exact = ProbabilityHead([fold_batchnorm(n) for n in nets], bands).eval()
+    exact = ProbabilityHead([fold_batchnorm(n) for n in nets], head.bands).eval()
     d = load_features(features)
     window, hop = int(d.config["window_frames"]), int(d.config["window_hop_frames"])
+    lengths = d.lengths()
     diffs, flips, n = [], 0, 0
     with torch.no_grad():
         for i in range(d.n):
-            if d.lengths()[i] < window:
+            if lengths[i] < window:
                 continue
             x = torch.from_numpy(windows_of(d.frames(i), window, hop))
             p0, p1 = aggregate(exact(x).numpy(), agg), aggregate(head(x).numpy(), agg)
@@ -168,13 +169,13 @@ def main(argv=None) -> None:
     bands, frames = view_bands[-1][1], int(features_cfg["window_frames"])
     for n in nets:
         n.eval()
-    # A single view's CNNs read the whole input: no slicing in its graph.
-    head = build_head(nets, view_bands if len(feature_views(features_cfg)) > 1 else None, int8=args.int8)
+    # A single view's CNNs read the whole input: no row selection in its graph.
+    head = build_head(nets, view_bands if len(set(view_bands)) > 1 else None, int8=args.int8)
     nbytes = export_onnx(head, ONNX_PATH, bands, frames)
     x = np.random.default_rng(0).standard_normal((3, 1, bands, frames)).astype(np.float32)
     diff = verify_onnx(ONNX_PATH, head, x)
     arch_text = architecture_text(arch, channels, kernels, len(nets), dilations)
-    if len(feature_views(features_cfg)) > 1:
+    if head.bands is not None:
         arch_text += "; " + ", ".join(f"{view_bands.count(b)} read input rows {b[0]}–{b[1] - 1}"
                                       for b in sorted(set(view_bands)))
 
@@ -208,8 +209,7 @@ def main(argv=None) -> None:
         if key in results:
             card[key] = results[key]
     if args.features is not None and not args.untrained:
-        card["weight_rounding"] = rounding_effect(nets, head.bands, head, args.features, card["aggregation"],
-                                                  card["threshold"])
+        card["weight_rounding"] = rounding_effect(nets, head, args.features, card["aggregation"], card["threshold"])
         print(f"weight rounding: {card['weight_rounding']}")
     write_card_json(card, CARD_PATH)
     write_model_card_md(card, MD_PATH)

@@ -52,6 +52,11 @@ def feature_views(f: dict) -> list[dict]:
     return [first] + [{**first, "filter_bank": "mel", **v} for v in f.get("extra_views", [])]
 
 
+def input_bands(f: dict) -> int:
+    """Rows of one model input window: every view's bands, stacked (`FeatureConfig::input_bands`)."""
+    return sum(int(v["n_mels"]) for v in feature_views(f))
+
+
 def input_text(f: dict) -> str:
     """The model's input rows in words: which bands of which view."""
     views = feature_views(f)

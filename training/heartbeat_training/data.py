@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .card import input_bands
+
 
 def _strs(a: np.ndarray) -> list[str]:
     return [x.decode() if isinstance(x, bytes) else str(x) for x in np.asarray(a).reshape(-1)]
@@ -43,7 +45,7 @@ class FeatureDump:
     @property
     def n_mels(self) -> int:
         """Rows per frame: the bands of every view (`extra_views` stack below the first's)."""
-        return int(self.config["n_mels"]) + sum(int(v["n_mels"]) for v in self.config.get("extra_views", []))
+        return input_bands(self.config)
 
     @property
     def window(self) -> int:

@@ -42,22 +42,15 @@ impl Prepared {
 pub struct FrontEnd {
     cfg: FeatureConfig,
     limits: Limits,
-    /// One planned spectrogram per view, with the view's own configuration; the first view first.
-    views: Vec<(FeatureConfig, Spectrogram)>,
+    /// One planned spectrogram per view (each holds its view's configuration), the first first.
+    views: Vec<Spectrogram>,
 }
 
 impl FrontEnd {
     /// Plans the spectrogram for `cfg`.
     pub fn new(cfg: FeatureConfig, limits: Limits) -> Result<Self> {
         cfg.validate()?;
-        let views = cfg
-            .views()
-            .into_iter()
-            .map(|view| {
-                let spectrogram = Spectrogram::new(&view);
-                (view, spectrogram)
-            })
-            .collect();
+        let views = cfg.views().iter().map(Spectrogram::new).collect();
         Ok(Self { cfg, limits, views })
     }
 
@@ -81,16 +74,16 @@ impl FrontEnd {
         condition::check(audio, &self.cfg, &self.limits)?;
         // Resampling is the costly, band-independent part: once for all views.
         let at_rate = condition::at_rate(audio, self.cfg.sample_rate)?;
-        let ((first, spectrogram), extra) = self
+        let (first, extra) = self
             .views
             .split_first()
             .expect("a configuration's views start with its own");
         let extra_features = extra
             .iter()
-            .map(|(view, s)| s.features(&condition::band_limit(at_rate.clone(), view)))
+            .map(|s| s.features(&condition::band_limit(at_rate.clone(), s.config())))
             .collect();
-        let signal = condition::band_limit(at_rate, first);
-        let features = spectrogram.features(&signal);
+        let signal = condition::band_limit(at_rate, first.config());
+        let features = first.features(&signal);
         let rhythm = rhythm::estimate(&signal, self.cfg.sample_rate);
         let quality = quality::assess(audio.samples(), &signal, &rhythm);
         Ok(Prepared {

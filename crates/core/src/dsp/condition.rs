@@ -53,13 +53,9 @@ pub fn check(audio: &Audio, cfg: &FeatureConfig, limits: &Limits) -> Result<()> 
     Ok(())
 }
 
-/// Resamples to the model rate, removes DC, band-passes and scales to a robust unit level.
-pub fn condition(audio: &Audio, cfg: &FeatureConfig) -> Result<Vec<f32>> {
-    Ok(band_limit(at_rate(audio, cfg.sample_rate)?, cfg))
-}
-
-/// The recording at `rate` with corrupt samples zeroed and DC removed: the part of
-/// [`condition`] that does not depend on the band, done once for all of a model's views.
+/// The recording at `rate` with corrupt samples zeroed and DC removed: the part of conditioning
+/// that does not depend on the band, done once for all of a model's views ([`band_limit`] does
+/// the rest, per view).
 pub fn at_rate(audio: &Audio, rate: u32) -> Result<Vec<f32>> {
     // Corrupt samples (NaN, ±inf or absurdly large values, possible in float WAV) are zeroed
     // before anything else: the resampler's FFTs and the filter would spread them as inf/NaN over
@@ -193,7 +189,8 @@ mod tests {
     fn a_loud_spike_does_not_crush_the_signal() {
         let mut x = noise(20_000, 0.01);
         x[10_000] = 1.0;
-        let y = condition(&audio(x), &FeatureConfig::default()).expect("condition");
+        let cfg = FeatureConfig::default();
+        let y = band_limit(at_rate(&audio(x), cfg.sample_rate).expect("resample"), &cfg);
         let typical = percentile_abs(&y[1000..9000], 0.5);
         assert!(typical > 0.2, "median level after normalisation {typical}");
     }

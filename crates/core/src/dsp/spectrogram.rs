@@ -97,6 +97,11 @@ impl Spectrogram {
         }
     }
 
+    /// The configuration it was planned for.
+    pub fn config(&self) -> &FeatureConfig {
+        &self.cfg
+    }
+
     /// Log-mel power in dB (10·log10, floor 1e-10), before any normalisation.
     pub fn log_mel(&self, x: &[f32]) -> LogMel {
         let (n_fft, hop, n_mels) = (self.cfg.n_fft, self.cfg.hop_length, self.cfg.n_mels);
