@@ -108,7 +108,9 @@ def ship(runs: list[Path], out: Path, summary: dict, report: dict, grid: list, t
         if any(f[k] != first[k] for k in SHARED) or f.get("extra_views"):
             sys.exit(f"{r}'s features differ from {runs[0]}'s in more than the band and bank: "
                      f"views must share {', '.join(SHARED)}")
-        extra.append({k: f.get(k, "mel") for k in VIEW_KEYS})
+        # As the core writes a view: the mel bank is the default and goes unnamed, so the
+        # card's configuration reads back from `heartbeat features` unchanged.
+        extra.append({k: f[k] for k in VIEW_KEYS if k in f and f[k] != "mel"})
     features = {**first, "extra_views": extra}
     ckpts = [torch.load(r / "final_model.pt", map_location="cpu", weights_only=True) for r in runs]
     out.mkdir(parents=True, exist_ok=True)
