@@ -44,7 +44,7 @@ ONNX_PATH = MODELS / "heartbeat.onnx"
 CARD_PATH = MODELS / "heartbeat.card.json"
 MD_PATH = MODELS / "MODEL_CARD.md"
 PARITY_DIR = REPO / "tests" / "fixtures" / "parity"
-VERSION = "6.0.0"
+VERSION = "7.0.0"
 
 
 def regenerate_parity(features: Path | None) -> None:

@@ -2,7 +2,7 @@
 # Regenerates the shipped model from the shared data, end to end:
 #   1. features of each view, computed by the Rust core (the only feature implementation):
 #      training/features.json (32 log-mel bands 25–400 Hz) and training/features-800.json
-#      (48 log-mel bands 25–800 Hz);
+#      (48 log-mel bands 25–800 Hz), both on 128 ms STFT windows (one STFT in the app);
 #   2. per view, 5-fold cross-validated training + the final models on all records (CPU; the two
 #      views train side by side, one thread each, ~35 min on 2 cores);
 #   3. the ensemble of both views, scored on the runs' out-of-fold window probabilities
@@ -28,7 +28,7 @@ wait "$first"
 wait $!
 python training/ensemble_study.py --runs target/run-features target/run-features-800 \
   --out target/ensemble-row.json --ship "$SHIP" \
-  --label "2 × 1D CNN on 32 log-mel bands 25–400 Hz + 2 × 1D CNN on 48 log-mel bands 25–800 Hz (band-pass to 800 Hz), each pair from seeds 2016, 3016"
+  --label "2 × 1D CNN on 32 log-mel bands 25–400 Hz + 2 × 1D CNN on 48 log-mel bands 25–800 Hz (band-pass to 800 Hz), 128 ms STFT windows, each pair from seeds 2016, 3016"
 ./target/release/heartbeat features "$DATA" --out target/features-views.npz --config "$SHIP/features.json"
 python training/export.py --run "$SHIP" --features target/features-views.npz --int8
 python training/record_regression.py --data "$DATA"   # rebuilds the CLI, which bundles the new model
