@@ -40,6 +40,7 @@ from sklearn.model_selection import StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from heartbeat_training.card import normalization_text  # noqa: E402
 from heartbeat_training.data import aggregate, load_features, make_synthetic, window_starts  # noqa: E402
 from heartbeat_training.metrics import (binary_metrics, mean_scored_macc, r5, screening_threshold,  # noqa: E402
                                         shipped_report, subset_scores)
@@ -360,7 +361,7 @@ def variant_name(args, dump) -> str:
              f"{dump.window * sec:g} s windows every {dump.hop * sec:g} s",
              # The core refuses recordings shorter than a window, so a longer window is scored on fewer.
              f"{dump.n} recordings ({len(dump.refused)} too short or unreadable, refused by the core)",
-             f"{mel} without band-mean normalisation" if norm == "none" else f"{mel}, {norm} normalisation"]
+             f"{mel} without band-mean normalisation" if norm == "none" else f"{mel}, {normalization_text(norm)}"]
     parts += [mixup_text(args)] if args.mixup else []
     parts += [noise_text(args)] if args.noise_aug else []
     parts += ["spec masks"] if args.spec_mask else []

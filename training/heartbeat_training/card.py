@@ -57,6 +57,14 @@ def input_bands(f: dict) -> int:
     return sum(int(v["n_mels"]) for v in feature_views(f))
 
 
+def normalization_text(norm) -> str:
+    """A feature config's `normalization` in words: the core writes "none", "band_mean" or
+    {"pcen": {"time_constant_s": T}}."""
+    if isinstance(norm, dict) and "pcen" in norm:
+        return f"PCEN normalisation (per-channel energy, {norm['pcen']['time_constant_s']:g} s time constant)"
+    return f"`{norm}` normalisation"
+
+
 def input_text(f: dict) -> str:
     """The model's input rows in words: which bands of which view."""
     views = feature_views(f)
@@ -97,7 +105,7 @@ def write_model_card_md(card: dict, path: Path) -> None:
         "",
         f"- Input `{card['input']['name']}`: float32 `{card['input']['shape']}` — {input_text(f)} × "
         f"{f['window_frames']} frames ({f['window_frames'] * f['hop_length'] / f['sample_rate']:.1f} s), "
-        f"computed by the Rust core (`{f['normalization']}` normalisation).",
+        f"computed by the Rust core ({normalization_text(f['normalization'])}).",
         "- Output `p_abnormal`: probability of abnormal per window (sigmoid in the graph).",
         f"- Architecture: {card.get('architecture', 'small 2D CNN')}.",
         f"- Parameters: {card['parameters']:,}; MACs per window: {card['macs_per_window']:,}; "

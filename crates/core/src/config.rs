@@ -8,7 +8,7 @@ use crate::dsp::mel;
 use crate::error::{Error, Result};
 
 /// How a recording's log-mel frames are normalised before windowing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Normalization {
     /// Leave the log-mel values as they are (dB).
@@ -17,6 +17,15 @@ pub enum Normalization {
     /// standard deviation: removes a stethoscope's fixed spectral colour and the recording gain.
     #[default]
     BandMean,
+    /// Per-channel energy normalisation (Wang et al. 2017, librosa's `pcen` defaults): each
+    /// band's power divided by its own running mean over about `time_constant_s`, then a root.
+    /// Unlike the band mean, the colour it removes may drift within the recording (pressure on
+    /// the chest piece, a hand moving), and the root compresses the near-silent diastole less
+    /// than a log does, so faint murmurs keep their contrast.
+    Pcen {
+        /// Time constant of the running mean (seconds).
+        time_constant_s: f32,
+    },
 }
 
 /// Which filter bank turns a frame of the conditioned signal into band powers.
@@ -241,6 +250,11 @@ impl FeatureConfig {
         if self.window_frames == 0 || self.window_hop_frames == 0 {
             return fail("window_frames and window_hop_frames must be positive");
         }
+        if let Normalization::Pcen { time_constant_s } = self.normalization {
+            if !(time_constant_s.is_finite() && time_constant_s > 0.0) {
+                return fail("normalization pcen needs a positive, finite time_constant_s");
+            }
+        }
         Ok(())
     }
 }
@@ -373,6 +387,23 @@ mod tests {
     }
 
     #[test]
+    fn pcen_is_written_with_its_time_constant() {
+        let c = FeatureConfig {
+            normalization: Normalization::Pcen {
+                time_constant_s: 0.5,
+            },
+            ..Default::default()
+        };
+        let json = serde_json::to_value(&c).expect("serialise");
+        assert_eq!(
+            json["normalization"],
+            serde_json::json!({"pcen": {"time_constant_s": 0.5}})
+        );
+        let back: FeatureConfig = serde_json::from_value(json).expect("parse");
+        assert_eq!(back, c);
+    }
+
+    #[test]
     fn nonsense_configs_are_rejected() {
         let bad = [
             FeatureConfig {
@@ -393,6 +424,12 @@ mod tests {
             },
             FeatureConfig {
                 band_high_hz: 1000.0,
+                ..Default::default()
+            },
+            FeatureConfig {
+                normalization: Normalization::Pcen {
+                    time_constant_s: 0.0,
+                },
                 ..Default::default()
             },
         ];

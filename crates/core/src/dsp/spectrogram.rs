@@ -155,15 +155,17 @@ impl Spectrogram {
     /// The frames the model sees: log-mel, then the configured per-recording normalisation.
     pub fn features(&self, x: &[f32]) -> LogMel {
         let mut m = self.log_mel(x);
-        normalize(&mut m, self.cfg.normalization);
+        normalize(&mut m, self.cfg.normalization, self.cfg.frame_rate());
         m
     }
 }
 
-/// Applies a per-recording normalisation in place.
-pub fn normalize(m: &mut LogMel, how: Normalization) {
+/// Applies a per-recording normalisation in place; `frame_rate` (frames per second) turns
+/// time constants into frames.
+pub fn normalize(m: &mut LogMel, how: Normalization, frame_rate: f32) {
     match how {
         Normalization::None => {}
+        Normalization::Pcen { time_constant_s } => pcen(m, time_constant_s * frame_rate),
         Normalization::BandMean => {
             let n = m.n_frames().max(1) as f32;
             let mut means = vec![0.0f32; m.n_mels];
@@ -177,6 +179,35 @@ pub fn normalize(m: &mut LogMel, how: Normalization) {
             let var = m.data.iter().map(|v| v * v).sum::<f32>() / m.data.len().max(1) as f32;
             let std = var.sqrt().max(MIN_STD);
             m.data.iter_mut().for_each(|v| *v /= std);
+        }
+    }
+}
+
+/// librosa's `pcen` defaults. Its gain, bias and power are tuned for powers in the range of
+/// 16-bit integer audio, a scale the recording's own running mean divides away up to
+/// `PCEN_GAIN`'s 2 % remainder.
+const PCEN_GAIN: f32 = 0.98;
+const PCEN_BIAS: f32 = 2.0;
+const PCEN_POWER: f32 = 0.5;
+const PCEN_EPS: f32 = 1e-6;
+/// Full scale of 16-bit audio, squared: brings our [-1, 1] powers to the scale PCEN expects.
+const PCEN_SCALE: f32 = 32768.0 * 32768.0;
+
+/// Per-channel energy normalisation of dB frames in place, with librosa's one-pole smoother
+/// over `t_frames` frames, started at the first frame's power (librosa's steady-state `zi`).
+fn pcen(m: &mut LogMel, t_frames: f32) {
+    let b = ((1.0 + 4.0 * t_frames * t_frames).sqrt() - 1.0) / (2.0 * t_frames * t_frames);
+    let offset = PCEN_BIAS.powf(PCEN_POWER);
+    let power = |db: f32| 10f32.powf(db / 10.0) * PCEN_SCALE;
+    let mut smooth: Vec<f32> = match m.data.get(..m.n_mels) {
+        Some(first) => first.iter().map(|&v| power(v)).collect(),
+        None => return,
+    };
+    for frame in m.data.chunks_exact_mut(m.n_mels) {
+        for (v, s) in frame.iter_mut().zip(smooth.iter_mut()) {
+            let e = power(*v);
+            *s = (1.0 - b) * *s + b * e;
+            *v = (e / (PCEN_EPS + *s).powf(PCEN_GAIN) + PCEN_BIAS).powf(PCEN_POWER) - offset;
         }
     }
 }
@@ -264,6 +295,33 @@ mod tests {
             (centre(loudest) - 200.0).abs() < 20.0,
             "band {loudest} centred at {}",
             centre(loudest)
+        );
+    }
+
+    #[test]
+    fn pcen_forgets_a_gain_change_within_its_time_constant() {
+        // Noise that steps up by 40 dB halfway: PCEN sees the step as an onset, then, a few
+        // time constants later, reads the louder half as it read the quieter one.
+        let cfg = FeatureConfig {
+            normalization: Normalization::Pcen {
+                time_constant_s: 0.2,
+            },
+            ..Default::default()
+        };
+        let s = Spectrogram::new(&cfg);
+        let noise = |i: usize| ((i * 7919) % 113) as f32 / 113.0 - 0.5;
+        let x: Vec<f32> = (0..20_000)
+            .map(|i| noise(i) * if i < 10_000 { 0.01 } else { 1.0 })
+            .collect();
+        let m = s.features(&x);
+        let mean =
+            |t0: usize, n: usize| (t0..t0 + n).flat_map(|t| m.frame(t)).sum::<f32>() / n as f32;
+        let step = 10_000 / cfg.hop_length;
+        let (before, onset, after) = (mean(step - 40, 20), mean(step, 2), mean(step + 200, 20));
+        assert!(onset > 3.0 * before, "onset {onset} vs before {before}");
+        assert!(
+            (after - before).abs() < 0.25 * before,
+            "after {after} vs before {before}"
         );
     }
 
