@@ -19,9 +19,9 @@ pub enum Normalization {
     BandMean,
     /// Per-channel energy normalisation (Wang et al. 2017, librosa's `pcen` defaults): each
     /// band's power divided by its own running mean over about `time_constant_s`, then a root.
-    /// Unlike the band mean, the colour it removes may drift within the recording (pressure on
-    /// the chest piece, a hand moving), and the root compresses the near-silent diastole less
-    /// than a log does, so faint murmurs keep their contrast.
+    /// Unlike the band mean, it follows a colour that drifts within the recording (pressure on
+    /// the chest piece, a hand moving). In cross-validation it lost to plain dB on every
+    /// subset (the card's rows): the level of each band is evidence, not only device colour.
     Pcen {
         /// Time constant of the running mean (seconds).
         time_constant_s: f32,
