@@ -202,6 +202,18 @@ class GradReverse(torch.autograd.Function):
         return -ctx.weight * g, None
 
 
+def site_rank_loss(logits: torch.Tensor, y: torch.Tensor, site: torch.Tensor) -> torch.Tensor:
+    """Pairwise logistic loss over the batch's pairs from one site, each pair weighted by how much
+    more abnormal its first window is (mixup makes labels soft): the within-site AUC's smooth
+    surrogate. Balanced sampling already equalises the classes per site, but the cross-entropy
+    also rewards separating site a's normals from site e's abnormals, which the per-site MAcc never
+    asks for; this term spends the gradient on the ranking inside each site, where a and f fail."""
+    w = (y[:, None] - y[None, :]).clamp_min(0) * (site[:, None] == site[None, :])
+    if not bool(w.any()):
+        return logits.sum() * 0
+    return (w * F.softplus(logits[None, :] - logits[:, None])).sum() / w.sum()
+
+
 def bag_loss(logits: torch.Tensor, y: torch.Tensor, args) -> torch.Tensor:
     """Multiple-instance loss over bags of `args.bag` consecutive rows of the batch (one
     recording's windows): cross-entropy of each bag's top-k mean window probability (k =
@@ -238,9 +250,9 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
     # Domain-adversarial training: a subset classifier on the window embedding whose gradient
     # reaches the CNN reversed, so the embedding is pushed to carry the heart, not the site.
     adversary = None
+    site_of = {s: i for i, s in enumerate(sorted(set(data.d.subsets)))}
+    sites = np.asarray([site_of[s] for s in data.d.subsets])
     if args.adversary:
-        site_of = {s: i for i, s in enumerate(sorted(set(data.d.subsets)))}
-        sites = np.asarray([site_of[s] for s in data.d.subsets])
         adversary = torch.nn.Linear(net.fc.in_features, len(site_of)).to(args.device)
         params += list(adversary.parameters())
     groups = [{"params": params}]
@@ -292,6 +304,7 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
                 x = F.interpolate(x, size=(x.shape[2], data.W), mode="bilinear", align_corners=False)
             x = augment(x, args, gen).to(args.device)
             y = labels[sl].to(args.device)
+            site = torch.from_numpy(sites[recs[sl]]).to(args.device)
             if args.mixup:
                 # Mixup: convex blends of two windows and their labels (one weight per batch); with
                 # bags, window j of one bag blends with window j of another.
@@ -299,6 +312,7 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
                 perm = torch.randperm(len(y) // args.bag, generator=gen)
                 perm = (perm[:, None] * args.bag + torch.arange(args.bag)[None, :]).reshape(-1).to(args.device)
                 x, y = lam * x + (1 - lam) * x[perm], lam * y + (1 - lam) * y[perm]
+                site = site if lam >= 0.5 else site[perm]  # the site of the blend's larger part
             if args.label_smoothing:
                 y = y * (1 - args.label_smoothing) + 0.5 * args.label_smoothing
             if args.bag > 1:
@@ -306,7 +320,10 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
             elif data.signal is not None:
                 loss = F.binary_cross_entropy_with_logits(net.tcn(x), y)
             elif adversary is None:
-                loss = F.binary_cross_entropy_with_logits(net(x), y)
+                logits = net(x)
+                loss = F.binary_cross_entropy_with_logits(logits, y)
+                if args.site_rank:
+                    loss = loss + args.site_rank * site_rank_loss(logits, y, site)
             else:
                 e = net.embed(x)
                 ramp = 2 / (1 + math.exp(-10 * (epoch - 1) / stop_at)) - 1
@@ -366,6 +383,7 @@ def variant_name(args, dump) -> str:
     parts += [noise_text(args)] if args.noise_aug else []
     parts += ["spec masks"] if args.spec_mask else []
     parts += [bag_text(args)] if args.bag > 1 else []
+    parts += [site_rank_text(args)] if args.site_rank else []
     parts += [f"trained on {' + '.join(args.train_subsets)} only"] if args.train_subsets else []
     parts += [f"dropout {args.dropout:g}", f"weight decay {args.weight_decay:g}",
               f"{args.epochs} epochs x {args.samples_per_epoch} windows"]
@@ -392,6 +410,10 @@ def augmentation_summary(args) -> str:
 def bag_text(args) -> str:
     return (f"trained on bags of {args.bag} windows per recording scored by their top {args.bag_fraction:g} mean"
             + (f" (+ {args.window_loss:g} × window loss)" if args.window_loss else ""))
+
+
+def site_rank_text(args) -> str:
+    return f"+ {args.site_rank:g} × within-site pairwise ranking loss"
 
 
 def noise_text(args) -> str:
@@ -438,6 +460,8 @@ def main(argv=None):
                     help="weight of the reversed gradient of a subset classifier on the embedding (0: off)")
     ap.add_argument("--mixup", type=float, default=0.4, help="mixup Beta(alpha, alpha) (0: off)")
     ap.add_argument("--label-smoothing", type=float, default=0.0)
+    ap.add_argument("--site-rank", type=float, default=0.0,
+                    help="weight of a within-site pairwise ranking loss added to the cross-entropy (0: off)")
     ap.add_argument("--bag", type=int, default=1,
                     help="multiple-instance training: windows per recording in a batch, scored as a bag (1: off)")
     ap.add_argument("--bag-fraction", type=float, default=0.25, help="a bag's score: mean of its top fraction")
@@ -482,6 +506,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.batch_size % args.bag or (args.bag > 1 and args.adversary):
         ap.error("--bag must divide --batch-size, and does not combine with --adversary")
+    if args.site_rank and (args.bag > 1 or args.adversary or args.learned_front_end):
+        ap.error("--site-rank adds to the plain window loss: it does not combine with --bag, --adversary "
+                 "or --learned-front-end")
     if args.cycle_bins and (args.arch != "tcn" or args.adversary or not args.no_final):
         ap.error("--cycle-bins is a cross-validation experiment of the tcn without --adversary: "
                  "use it with --arch tcn --no-final")
