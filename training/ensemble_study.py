@@ -3,9 +3,9 @@
     python training/ensemble_study.py --runs target/cv-s2016 target/cv800-s2016 --out target/ens-s2016.json \
         --label "2 × 1D CNN on 32 log-mel bands 25–400 Hz + 2 × 1D CNN on 48 bands 25–800 Hz, seeds 2016, 3016"
 
-Runs made with the same split (`--fold-seed`) and window grid (`window_frames`,
-`window_hop_frames`) hold, for every window of every recording, probabilities from CNNs that never
-saw that recording. Their mean is what a model made of all those CNNs would output in that
+Runs made with the same split (`--fold-seed`) and windows of the same seconds (`window_frames`
+and `window_hop_frames` times the frame hop; runs on different hops are matched window by window)
+hold, for every window of every recording, probabilities from CNNs that never saw that recording. Their mean is what a model made of all those CNNs would output in that
 cross-validation, so an ensemble of runs trained on different views of the recording (other bands,
 another filter bank) is scored without retraining. As in `train.py`, the aggregation is chosen
 among the shipped candidates on the mean per-subset MAcc and the threshold by the shipped rule
@@ -51,13 +51,15 @@ def main(argv=None) -> None:
 
     oofs = [np.load(r / "oof.npz") for r in args.runs]
     first = oofs[0]
+    wps = [first["window_p"]]
     for r, z in zip(args.runs[1:], oofs[1:]):
-        # Same recordings in the same order, same windows, same folds: else the mean mixes
-        # windows that do not belong together, or a CNN that trained on the recording it scores.
-        for key in ("records", "fold", "window_owner", "window_start"):
+        # Same recordings in the same order, same folds: else the mean mixes windows that do
+        # not belong together, or a CNN that trained on the recording it scores.
+        for key in ("records", "fold"):
             if not np.array_equal(z[key], first[key]):
-                sys.exit(f"{r} and {args.runs[0]} differ in {key}: not the same split and window grid")
-    wp = np.mean([z["window_p"] for z in oofs], axis=0)
+                sys.exit(f"{r} and {args.runs[0]} differ in {key}: not the same split")
+        wps.append(aligned_windows(z, first, f"{r} and {args.runs[0]}"))
+    wp = np.mean(wps, axis=0)
     y, subs, owner = first["labels"], first["subsets"], first["window_owner"]
     groups = np.split(np.arange(len(wp)), np.flatnonzero(np.diff(owner)) + 1)
 
@@ -88,6 +90,27 @@ def main(argv=None) -> None:
     print(f"{summary['name']}\n  mean subset MAcc {mean_sub:.4f} pooled MAcc {pooled['macc']:.4f} "
           f"AUC {pooled['auc']:.4f} Se {pooled['sensitivity']:.3f} aggregation {agg} | a b e f MAcc "
           + " ".join(f"{per[s]['macc']:.3f}" for s in ("training-a", "training-b", "training-e", "training-f")))
+
+
+def aligned_windows(z, first, pair: str) -> np.ndarray:
+    """`z`'s window probabilities on `first`'s windows. Runs on the same frame grid have the same
+    windows. A run on another frame hop (its `frame_seconds`) covers the same seconds of each
+    recording, except the end-aligned last window, which may start up to a frame earlier or
+    later: each window is matched to the one of its recording that starts nearest in time."""
+    if np.array_equal(z["window_owner"], first["window_owner"]) and np.array_equal(z["window_start"], first["window_start"]):
+        return z["window_p"]
+    if "frame_seconds" not in z or "frame_seconds" not in first:
+        sys.exit(f"{pair} differ in their windows and do not both say their frame hop: rerun train.py")
+    at, at_first = z["window_start"] * z["frame_seconds"], first["window_start"] * first["frame_seconds"]
+    out = np.empty(len(at_first))
+    for j in np.unique(first["window_owner"]):
+        mine, theirs = np.flatnonzero(first["window_owner"] == j), np.flatnonzero(z["window_owner"] == j)
+        nearest = np.abs(at_first[mine, None] - at[None, theirs]).argmin(axis=1)
+        gap = np.abs(at_first[mine] - at[theirs[nearest]]).max()
+        if gap > max(z["frame_seconds"], first["frame_seconds"]) + 1e-9:
+            sys.exit(f"{pair}: windows of record {first['records'][j]} start {gap:.3f} s apart: not the same window grid")
+        out[mine] = z["window_p"][theirs[nearest]]
+    return out
 
 
 # What must agree between views for their frames to line up window by window.

@@ -371,8 +371,11 @@ def variant_name(args, dump) -> str:
                f"({1000 * cfg['win_length'] / cfg['sample_rate']:g} ms Hann window, band-pass to "
                f"{cfg['band_high_hz']:g} Hz)")
     else:
+        # 20 ms is the frame hop of every earlier row; the card keeps their names as they were.
+        hop_ms = 1000 * cfg["hop_length"] / cfg["sample_rate"]
+        every = f" every {hop_ms:g} ms" if hop_ms != 20 else ""
         mel = (f"{cfg['n_mels']} log-mel bands {cfg['fmin']:g}–{cfg['fmax']:g} Hz "
-               f"({1000 * cfg['win_length'] / cfg['sample_rate']:g} ms STFT window, {cfg['n_fft']}-point FFT)")
+               f"({1000 * cfg['win_length'] / cfg['sample_rate']:g} ms STFT window{every}, {cfg['n_fft']}-point FFT)")
     norm = cfg["normalization"]
     parts = [net + (f" from seeds {seeds}" if args.members > 1 else f", seed {seeds}"),
              f"{dump.window * sec:g} s windows every {dump.hop * sec:g} s",
@@ -638,7 +641,8 @@ def main(argv=None):
     w_start = np.concatenate([window_starts(int(lengths[i]), dump.window, dump.hop) for i in keep])
     np.savez(args.out / "oof.npz", records=np.asarray([dump.records[i] for i in keep]), subsets=sub_all,
              labels=y_all, fold=fold_of, p=p_oof, window_p=np.concatenate(oof[e_best]),
-             window_owner=w_owner, window_start=w_start)
+             window_owner=w_owner, window_start=w_start,
+             frame_seconds=dump.config["hop_length"] / dump.config["sample_rate"])
     log(f"CV done in {time.time() - t0:.0f} s: pooled {oof_pooled}")
     if args.no_final:
         return
