@@ -5,7 +5,8 @@
 
 Runs made with the same split (`--fold-seed`) and windows of the same seconds (`window_frames`
 and `window_hop_frames` times the frame hop; runs on different hops are matched window by window)
-hold, for every window of every recording, probabilities from CNNs that never saw that recording. Their mean is what a model made of all those CNNs would output in that
+hold, for every window of every recording, probabilities from CNNs that never saw that
+recording. Their mean is what a model made of all those CNNs would output in that
 cross-validation, so an ensemble of runs trained on different views of the recording (other bands,
 another filter bank) is scored without retraining. As in `train.py`, the aggregation is chosen
 among the shipped candidates on the mean per-subset MAcc and the threshold by the shipped rule
@@ -97,7 +98,7 @@ def aligned_windows(z, first, pair: str) -> np.ndarray:
     windows. A run on another frame hop (its `frame_seconds`) covers the same seconds of each
     recording, except the end-aligned last window, which may start up to a frame earlier or
     later: each window is matched to the one of its recording that starts nearest in time."""
-    if np.array_equal(z["window_owner"], first["window_owner"]) and np.array_equal(z["window_start"], first["window_start"]):
+    if all(np.array_equal(z[k], first[k]) for k in ("window_owner", "window_start")):
         return z["window_p"]
     if "frame_seconds" not in z or "frame_seconds" not in first:
         sys.exit(f"{pair} differ in their windows and do not both say their frame hop: rerun train.py")
