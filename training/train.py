@@ -305,6 +305,7 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
             x = augment(x, args, gen).to(args.device)
             y = labels[sl].to(args.device)
             site = torch.from_numpy(sites[recs[sl]]).to(args.device)
+            ranked_site = site  # the site each (blended) window is ranked within by --site-rank
             if args.mixup:
                 # Mixup: convex blends of two windows and their labels (one weight per batch); with
                 # bags, window j of one bag blends with window j of another.
@@ -312,7 +313,7 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
                 perm = torch.randperm(len(y) // args.bag, generator=gen)
                 perm = (perm[:, None] * args.bag + torch.arange(args.bag)[None, :]).reshape(-1).to(args.device)
                 x, y = lam * x + (1 - lam) * x[perm], lam * y + (1 - lam) * y[perm]
-                site = site if lam >= 0.5 else site[perm]  # the site of the blend's larger part
+                ranked_site = site if lam >= 0.5 else site[perm]  # the site of the blend's larger part
             if args.label_smoothing:
                 y = y * (1 - args.label_smoothing) + 0.5 * args.label_smoothing
             if args.bag > 1:
@@ -323,13 +324,13 @@ def train_model(data: Data, train_recs: np.ndarray, args, seed: int, epochs_tota
                 logits = net(x)
                 loss = F.binary_cross_entropy_with_logits(logits, y)
                 if args.site_rank:
-                    loss = loss + args.site_rank * site_rank_loss(logits, y, site)
+                    loss = loss + args.site_rank * site_rank_loss(logits, y, ranked_site)
             else:
                 e = net.embed(x)
                 ramp = 2 / (1 + math.exp(-10 * (epoch - 1) / stop_at)) - 1
                 site_logits = adversary(GradReverse.apply(e, args.adversary * ramp))
                 loss = (F.binary_cross_entropy_with_logits(net.head(e), y)
-                        + F.cross_entropy(site_logits, torch.from_numpy(sites[recs[sl]]).to(args.device)))
+                        + F.cross_entropy(site_logits, site))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
