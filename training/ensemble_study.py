@@ -50,26 +50,9 @@ def main(argv=None) -> None:
     if len(args.runs) < 2:
         ap.error("an ensemble needs at least two runs")
 
-    oofs = [np.load(r / "oof.npz") for r in args.runs]
-    first = oofs[0]
-    wps = [first["window_p"]]
-    for r, z in zip(args.runs[1:], oofs[1:]):
-        # Same recordings in the same order, same folds: else the mean mixes windows that do
-        # not belong together, or a CNN that trained on the recording it scores.
-        for key in ("records", "fold"):
-            if not np.array_equal(z[key], first[key]):
-                sys.exit(f"{r} and {args.runs[0]} differ in {key}: not the same split")
-        wps.append(aligned_windows(z, first, f"{r} and {args.runs[0]}"))
-    wp = np.mean(wps, axis=0)
-    y, subs, owner = first["labels"], first["subsets"], first["window_owner"]
-    groups = np.split(np.arange(len(wp)), np.flatnonzero(np.diff(owner)) + 1)
-
-    grid = []
-    for agg in AGGREGATIONS:
-        p = np.asarray([aggregate(wp[g], agg) for g in groups])
-        thr = screening_threshold(y, p, 0.90)
-        per = subset_scores(y, p, subs, thr)
-        grid.append((mean_scored_macc(per), agg, thr, per, binary_metrics(y, p, thr), p))
+    first, wp = mean_window_p(args.runs)
+    y, subs = first["labels"], first["subsets"]
+    grid = aggregation_grid(first, wp)
     mean_sub, agg, thr, per, pooled, p = max(grid, key=lambda g: g[0])
     runs = [json.loads((r / "cv_summary.json").read_text()) for r in args.runs]
     summary = {
@@ -91,6 +74,45 @@ def main(argv=None) -> None:
     print(f"{summary['name']}\n  mean subset MAcc {mean_sub:.4f} pooled MAcc {pooled['macc']:.4f} "
           f"AUC {pooled['auc']:.4f} Se {pooled['sensitivity']:.3f} aggregation {agg} | a b e f MAcc "
           + " ".join(f"{per[s]['macc']:.3f}" for s in ("training-a", "training-b", "training-e", "training-f")))
+
+
+def mean_window_p(runs: list[Path]) -> tuple[np.lib.npyio.NpzFile, np.ndarray]:
+    """The first run's `oof.npz` and the mean of every run's out-of-fold window probabilities on
+    its windows."""
+    oofs = [np.load(r / "oof.npz") for r in runs]
+    first = oofs[0]
+    wps = [first["window_p"]]
+    for r, z in zip(runs[1:], oofs[1:]):
+        # Same recordings in the same order, same folds: else the mean mixes windows that do
+        # not belong together, or a CNN that trained on the recording it scores.
+        for key in ("records", "fold"):
+            if not np.array_equal(z[key], first[key]):
+                sys.exit(f"{r} and {runs[0]} differ in {key}: not the same split")
+        wps.append(aligned_windows(z, first, f"{r} and {runs[0]}"))
+    return first, np.mean(wps, axis=0)
+
+
+def aggregation_grid(first, wp: np.ndarray) -> list[tuple]:
+    """(mean subset MAcc, aggregation, threshold, per-subset and pooled metrics, recording
+    probabilities) of each shipped aggregation of the window probabilities `wp`, its threshold
+    chosen by the shipped rule."""
+    y, subs, owner = first["labels"], first["subsets"], first["window_owner"]
+    groups = np.split(np.arange(len(wp)), np.flatnonzero(np.diff(owner)) + 1)
+    grid = []
+    for agg in AGGREGATIONS:
+        p = np.asarray([aggregate(wp[g], agg) for g in groups])
+        thr = screening_threshold(y, p, 0.90)
+        per = subset_scores(y, p, subs, thr)
+        grid.append((mean_scored_macc(per), agg, thr, per, binary_metrics(y, p, thr), p))
+    return grid
+
+
+def ensemble_scores(runs: list[Path]) -> tuple[np.lib.npyio.NpzFile, np.ndarray, dict]:
+    """The first run's `oof.npz`, the ensemble's out-of-fold recording probabilities and their
+    aggregation, chosen as `main` chooses it (for other studies of the same ensemble)."""
+    first, wp = mean_window_p(runs)
+    _, agg, _, _, _, p = max(aggregation_grid(first, wp), key=lambda g: g[0])
+    return first, p, agg
 
 
 def aligned_windows(z, first, pair: str) -> np.ndarray:
