@@ -386,8 +386,16 @@ def variant_name(args, dump) -> str:
     parts += [mixup_text(args)] if args.mixup else []
     parts += [noise_text(args)] if args.noise_aug else []
     parts += ["spec masks"] if args.spec_mask else []
+    parts += [stretch_text(args)] if args.time_stretch else []
+    parts += [colour_text(args)] if args.colour_aug else []
+    parts += ["masks filled with the window's mean level"] if args.spec_mask and args.mask_fill == "mean" else []
     parts += [bag_text(args)] if args.bag > 1 else []
     parts += [site_rank_text(args)] if args.site_rank else []
+    parts += [f"subset-adversarial embedding (reversed gradient, weight {args.adversary:g})"] if args.adversary else []
+    parts += [f"EMA of the weights (decay {args.ema:g})"] if args.ema else []
+    # What the sampler draws is part of the recipe: the shipped one is balanced, subsets ∝ n^0.5.
+    parts += [f"{args.sampling} sampling"] if args.sampling != "balanced" else []
+    parts += [f"subsets sampled ∝ n^{args.subset_power:g}"] if args.subset_power != 0.5 else []
     parts += [f"trained on {' + '.join(args.train_subsets)} only"] if args.train_subsets else []
     parts += [f"dropout {args.dropout:g}", f"weight decay {args.weight_decay:g}",
               f"{args.epochs} epochs x {args.samples_per_epoch} windows"]
@@ -398,9 +406,9 @@ def augmentation_summary(args) -> str:
     """The card's one-line account of what train_model() did to the training windows."""
     parts = ["random window crops"]
     if args.time_stretch:
-        parts.append(f"time stretch ± {args.time_stretch:.0%}")
+        parts.append(stretch_text(args))
     if args.colour_aug:
-        parts.append(f"random stethoscope colour ± {args.colour_aug:g} dB")
+        parts.append(colour_text(args))
     if args.noise_aug:
         parts.append(noise_text(args))
     if args.spec_mask:
@@ -409,6 +417,14 @@ def augmentation_summary(args) -> str:
     if args.mixup:
         parts.append(mixup_text(args))
     return " + ".join(parts)
+
+
+def stretch_text(args) -> str:
+    return f"time stretch ± {args.time_stretch:.0%}"
+
+
+def colour_text(args) -> str:
+    return f"random stethoscope colour ± {args.colour_aug:g} dB"
 
 
 def bag_text(args) -> str:
