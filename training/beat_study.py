@@ -59,6 +59,7 @@ from ensemble_study import ensemble_scores  # noqa: E402
 from heartbeat_training.data import load_features  # noqa: E402
 from heartbeat_training.metrics import (binary_metrics, mean_scored_macc, screening_threshold,  # noqa: E402
                                         subset_scores)
+from train import sampling_weights  # noqa: E402
 
 RATE = 50.0  # the envelope's frame rate (two 10 ms frames each)
 # The lower 16 of the dump's 32 bands, 25 Hz to about 420 Hz (the mel scale is linear below
@@ -196,17 +197,6 @@ def recording_features(frames: np.ndarray) -> np.ndarray:
     return np.concatenate([q50, q75 - q25, [rr_cv, loglik, cycle, systole]])
 
 
-def sample_weights(y: np.ndarray, subs: np.ndarray) -> np.ndarray:
-    """As `train.py` samples: each subset by the square root of its size, its labels equally."""
-    w = np.zeros(len(y))
-    for s in np.unique(subs):
-        for label in (0, 1):
-            m = (subs == s) & (y == label)
-            if m.any():
-                w[m] = np.sqrt((subs == s).sum()) / m.sum()
-    return w / w.mean()
-
-
 def fit_predict(x: np.ndarray, y: np.ndarray, w: np.ndarray, train: np.ndarray, test: np.ndarray):
     """Decision values on `test` and on `train` of a standardised L2 logistic regression."""
     scale = StandardScaler().fit(x[train])
@@ -214,9 +204,10 @@ def fit_predict(x: np.ndarray, y: np.ndarray, w: np.ndarray, train: np.ndarray, 
     return lr.decision_function(scale.transform(x[test])), lr.decision_function(scale.transform(x[train]))
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, subs: np.ndarray, fold: np.ndarray) -> np.ndarray:
-    """Decision values of a pooled model, each recording's from the folds that left it out."""
-    out, w = np.zeros(len(y)), sample_weights(y, subs)
+def out_of_fold(x: np.ndarray, y: np.ndarray, w: np.ndarray, fold: np.ndarray) -> np.ndarray:
+    """Decision values of a pooled model weighted by `w`, each recording's from the folds that
+    left it out."""
+    out = np.zeros(len(y))
     for k in np.unique(fold):
         out[fold == k] = fit_predict(x, y, w, fold != k, fold == k)[0]
     return out
@@ -299,6 +290,10 @@ def main(argv=None) -> None:
 
     x = np.asarray([recording_features(dump.frames(i)) for i in range(dump.n)])
     x = np.where(np.isfinite(x), x, np.nanmedian(x, axis=0))
+    # As `train.py` samples: each subset by the square root of its size, its labels equally
+    # (scaled to mean 1, the scale the regularisation strength C was chosen at).
+    w = sampling_weights(dump, np.arange(dump.n), "balanced", 0.5)
+    w = w / w.mean()
     cnn = np.log(np.clip(p, 1e-6, 1 - 1e-6) / np.clip(1 - p, 1e-6, 1))
     what = ("per-beat features from a duration-HSMM segmentation of the core's 10 ms log-mel frames "
             "(median and spread of each beat's band levels per phase, as dB differences, and its intervals)")
@@ -306,10 +301,10 @@ def main(argv=None) -> None:
     experts = site_experts(x, y, subs, fold)
     alone = ", ".join(f"{s} {roc_auc_score(y[subs == s], experts[subs == s]):.3f}" for s in EXPERT_SITES)
     rows = {
-        "beats": row(f"{what}: logistic regression", y, subs, out_of_fold(x, y, subs, fold),
+        "beats": row(f"{what}: logistic regression", y, subs, out_of_fold(x, y, w, fold),
                      "no CNN"),
         "cnn_beats": row(f"{cnn_name} + {what}: logistic regression on both", y, subs,
-                         out_of_fold(np.c_[cnn, x], y, subs, fold), "stacked on the CNNs' out-of-fold logit"),
+                         out_of_fold(np.c_[cnn, x], y, w, fold), "stacked on the CNNs' out-of-fold logit"),
         "site_experts": row(f"diagnostic: {cnn_name} + a model of the {what} per site for "
                             f"{', '.join(EXPERT_SITES)}, told the recording's site (the app is not)",
                             y, subs, cnn + experts, f"each expert's score standardised and added to the CNNs' "
