@@ -1,6 +1,7 @@
 //! Values as people read them: units always shown, no false precision.
 
 use heartbeat_core::quality::Verdict;
+use heartbeat_core::segmentation::Rhythm;
 use heartbeat_core::Label;
 
 /// "Normal" or "Abnormal".
@@ -34,6 +35,34 @@ pub fn heart_rate(bpm: Option<f32>) -> String {
         Some(b) if b.is_finite() => format!("{b:.0} bpm"),
         _ => "not found (no steady rhythm)".to_owned(),
     }
+}
+
+/// How much the beat-to-beat intervals vary: their spread as a percentage of the interval, and
+/// the short-term measure (RMSSD) clinicians may know better.
+pub fn variability(rhythm: &Rhythm) -> String {
+    format!(
+        "{} (RMSSD {})",
+        percent(rhythm.variability_percent / 100.0),
+        millis(f64::from(rhythm.rmssd_ms))
+    )
+}
+
+/// A median phase of the heart cycle (systole, diastole), given in seconds, in milliseconds.
+pub fn phase(seconds: f32) -> String {
+    millis(f64::from(seconds) * 1000.0)
+}
+
+/// The sentence that names an irregular rhythm, for recordings whose intervals vary more than
+/// breathing explains; `None` for a regular one. It describes the recording and says so, since
+/// a screening aid must not read as a diagnosis of arrhythmia.
+pub fn irregular(rhythm: &Rhythm) -> Option<String> {
+    rhythm.irregular.then(|| {
+        format!(
+            "Irregular rhythm: beat-to-beat intervals vary by {:.0} % (a description of the \
+             recording, not a diagnosis).",
+            rhythm.variability_percent
+        )
+    })
 }
 
 /// A duration in seconds with one decimal.
@@ -79,5 +108,31 @@ mod tests {
         assert_eq!(millis(f64::NAN), "–");
         assert_eq!(label(Label::Abnormal), "Abnormal");
         assert!(quality(Verdict::Poor).contains("re-record"));
+    }
+
+    fn rhythm(variability_percent: f32, irregular: bool) -> Rhythm {
+        Rhythm {
+            beats: 30,
+            interval_s: 0.8,
+            variability_percent,
+            rmssd_ms: 41.6,
+            systole_s: 0.312,
+            diastole_s: 0.3876,
+            irregular,
+        }
+    }
+
+    #[test]
+    fn the_rhythm_is_described_in_words_and_milliseconds() {
+        assert_eq!(variability(&rhythm(4.26, false)), "4.3 % (RMSSD 42 ms)");
+        assert_eq!(phase(0.312), "312 ms");
+        assert_eq!(phase(0.0084), "8.4 ms");
+        assert_eq!(irregular(&rhythm(4.26, false)), None);
+        let named = irregular(&rhythm(21.7, true)).expect("irregular");
+        assert_eq!(
+            named,
+            "Irregular rhythm: beat-to-beat intervals vary by 22 % (a description of the \
+             recording, not a diagnosis)."
+        );
     }
 }

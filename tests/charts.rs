@@ -5,6 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use heartbeat_core::report::WindowScore;
+use heartbeat_core::segmentation::{Segment, State};
 use heartbeat_core::visual::{Envelope, Image};
 use heartbeat_core::{FilterBank, Visual};
 use heartbeat_web::charts::{self, Bar, BarKind, PlotArea, RocPoint, Series};
@@ -17,6 +18,10 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 const NORMAL: [u8; 3] = [0x00, 0x72, 0xB2];
 const ABNORMAL: [u8; 3] = [0xD5, 0x5E, 0x00];
+const S1: [u8; 3] = [0x00, 0x9E, 0x73];
+const S2: [u8; 3] = [0xCC, 0x79, 0xA7];
+const SYSTOLE: [u8; 3] = [0xBF, 0xE7, 0xDC];
+const DIASTOLE: [u8; 3] = [0xF2, 0xDE, 0xE9];
 const SECONDS: f32 = 20.0;
 const SAMPLE_RATE: f32 = 2000.0;
 
@@ -112,10 +117,13 @@ fn around(area: PlotArea, t: f32) -> (f32, f32) {
     (x - 0.01, x + 0.01)
 }
 
+/// The synthetic heartbeat's period (s): 72 bpm.
+const BEAT: f32 = 60.0 / 72.0;
+
 /// 20 s of synthetic heart sounds: a 60 Hz S1 and a 90 Hz S2 burst per beat at 72 bpm.
 fn heartbeat() -> Vec<f32> {
     let n = (SECONDS * SAMPLE_RATE) as usize;
-    let beat = 60.0 / 72.0;
+    let beat = BEAT;
     (0..n)
         .map(|i| {
             let t = i as f32 / SAMPLE_RATE;
@@ -130,6 +138,28 @@ fn heartbeat() -> Vec<f32> {
             };
             burst(0.0, 60.0) + 0.6 * burst(0.3, 90.0)
         })
+        .collect()
+}
+
+/// The heartbeat's cycle as a segmentation reports it: S1 for the first 0.1 s of each beat, S2
+/// from 0.3 s to 0.4 s, runs tiling the recording.
+fn cycle() -> Vec<Segment> {
+    let beats = (SECONDS / BEAT).ceil() as usize;
+    let phases = [
+        (State::S1, 0.0, 0.1),
+        (State::Systole, 0.1, 0.3),
+        (State::S2, 0.3, 0.4),
+        (State::Diastole, 0.4, BEAT),
+    ];
+    (0..beats)
+        .flat_map(|b| {
+            phases.map(|(state, from, to)| Segment {
+                state,
+                start_s: b as f32 * BEAT + from,
+                end_s: (b as f32 * BEAT + to).min(SECONDS),
+            })
+        })
+        .filter(|s| s.end_s > s.start_s)
         .collect()
 }
 
@@ -185,7 +215,7 @@ fn the_bitmap_is_the_css_size_times_the_pixel_ratio() {
     for ratio in [2.0, 1.5, original] {
         set_device_pixel_ratio(ratio);
         let c = canvas(320, 160);
-        charts::waveform(&c, &visual(), &one_abnormal(), 0.5).expect("drawn");
+        charts::waveform(&c, &visual(), &one_abnormal(), 0.5, &[]).expect("drawn");
         let expected = |css: f64| (css * ratio).round() as u32;
         assert_eq!(
             (c.width(), c.height()),
@@ -210,7 +240,7 @@ fn a_canvas_that_is_not_laid_out_keeps_its_size_across_redraws() {
     let original = web_sys::window().expect("a window").device_pixel_ratio();
     set_device_pixel_ratio(2.0);
     for _ in 0..3 {
-        charts::waveform(&c, &visual(), &one_abnormal(), 0.5).expect("drawn");
+        charts::waveform(&c, &visual(), &one_abnormal(), 0.5, &[]).expect("drawn");
     }
     set_device_pixel_ratio(original);
     assert_eq!((c.width(), c.height()), (400, 200));
@@ -219,7 +249,7 @@ fn a_canvas_that_is_not_laid_out_keeps_its_size_across_redraws() {
 #[wasm_bindgen_test]
 fn the_waveform_flags_exactly_the_windows_at_or_above_the_threshold() {
     let c = canvas(600, 200);
-    let area = charts::waveform(&c, &visual(), &one_abnormal(), 0.5).expect("drawn");
+    let area = charts::waveform(&c, &visual(), &one_abnormal(), 0.5, &[]).expect("drawn");
     assert!(
         0.0 < area.left && area.left < area.right && area.right <= 1.0,
         "{area:?}"
@@ -236,7 +266,7 @@ fn the_waveform_flags_exactly_the_windows_at_or_above_the_threshold() {
     assert!(pixels.count(|p| p.iter().all(|&v| v < 100)) > 2000);
 
     let c = canvas(600, 200);
-    charts::waveform(&c, &visual(), &windows(&[0.3; 9]), 0.5).expect("drawn");
+    charts::waveform(&c, &visual(), &windows(&[0.3; 9]), 0.5, &[]).expect("drawn");
     assert_eq!(
         Pixels::of(&c).count(is(ABNORMAL)),
         0,
@@ -245,10 +275,56 @@ fn the_waveform_flags_exactly_the_windows_at_or_above_the_threshold() {
 }
 
 #[wasm_bindgen_test]
+fn the_waveform_marks_the_heart_cycle_in_a_lane_under_the_envelope() {
+    let c = canvas(600, 200);
+    let area = charts::waveform(&c, &visual(), &one_abnormal(), 0.5, &cycle()).expect("drawn");
+    let pixels = Pixels::of(&c);
+    // Every phase in its colour, in the lane along the bottom of the plot (the x axis is at
+    // 79 % of the height) and nowhere over the envelope; the legend row is above 12 %.
+    let (lane, over_envelope) = ((0.65, 0.8), (0.12, 0.65));
+    for (name, colour) in [
+        ("S1", S1),
+        ("S2", S2),
+        ("systole", SYSTOLE),
+        ("diastole", DIASTOLE),
+    ] {
+        assert!(
+            pixels.count_in((0.0, 1.0), lane, is(colour)) > 50,
+            "{name} in the lane"
+        );
+        assert_eq!(
+            pixels.count_in((0.0, 1.0), over_envelope, is(colour)),
+            0,
+            "{name} over the envelope"
+        );
+    }
+    // On the time axis the cursor uses: S1 around the 10th beat's S1, S2 not there but a
+    // quarter of a second later.
+    let s1 = 10.0 * BEAT + 0.05;
+    assert!(pixels.count_in(around(area, s1), lane, is(S1)) > 5);
+    assert_eq!(pixels.count_in(around(area, s1), lane, is(S2)), 0);
+    assert!(pixels.count_in(around(area, s1 + 0.3), lane, is(S2)) > 5);
+    // The lane moves neither the time axis nor the flagged strip.
+    let without = canvas(600, 200);
+    assert_eq!(
+        charts::waveform(&without, &visual(), &one_abnormal(), 0.5, &[]).expect("drawn"),
+        area
+    );
+    assert_eq!(Pixels::of(&without).count(is(S1)), 0, "no cycle, no lane");
+    assert!(pixels.count_in(around(area, 1.0), (0.0, 1.0), is(ABNORMAL)) > 10);
+
+    // On a phone the legend wraps onto a second row rather than losing its last items.
+    let narrow = canvas(320, 220);
+    charts::waveform(&narrow, &visual(), &one_abnormal(), 0.5, &cycle()).expect("drawn");
+    let key = Pixels::of(&narrow).count_in((0.0, 1.0), (0.0, 0.25), is(DIASTOLE));
+    assert!(key > 40, "{key} pixels of the diastole swatch");
+}
+
+#[wasm_bindgen_test]
 fn the_shading_deepens_with_probability() {
     let c = canvas(600, 200);
     let probabilities = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.45, 0.45, 0.45];
-    let area = charts::waveform(&c, &visual(), &windows(&probabilities), 0.5).expect("drawn");
+    let area = charts::waveform(&c, &visual(), &windows(&probabilities), 0.5, &[]).expect("drawn");
     let pixels = Pixels::of(&c);
     let warm = |p: [u8; 3]| p[0] > 200 && i32::from(p[0]) - i32::from(p[2]) > 20;
     // Warm background around the quiet top of the plot late (P 0.45), none early (P 0).
@@ -292,7 +368,8 @@ fn the_spectrogram_is_a_heat_map_with_low_frequencies_at_the_bottom() {
 #[wasm_bindgen_test]
 fn the_time_axis_lines_up_across_a_recordings_charts() {
     let (w, h) = (500, 180);
-    let a = charts::waveform(&canvas(w, h), &visual(), &one_abnormal(), 0.5).expect("drawn");
+    let a =
+        charts::waveform(&canvas(w, h), &visual(), &one_abnormal(), 0.5, &cycle()).expect("drawn");
     let b =
         charts::spectrogram(&canvas(w, h), &visual(), 25.0, 400.0, FilterBank::Mel).expect("drawn");
     let c =
@@ -468,6 +545,21 @@ fn degenerate_input_draws_axes_and_no_panic() {
         },
     ];
 
+    // Past the end of every visual, with a run that starts at NaN and one that ends before it starts.
+    let mut odd_cycle = cycle();
+    odd_cycle.extend([
+        Segment {
+            state: State::S1,
+            start_s: f32::NAN,
+            end_s: 3.0,
+        },
+        Segment {
+            state: State::S2,
+            start_s: 5.0,
+            end_s: 4.0,
+        },
+    ]);
+
     let drawn = |draw: &dyn Fn(&HtmlCanvasElement)| {
         let c = canvas(320, 180);
         draw(&c);
@@ -479,7 +571,7 @@ fn degenerate_input_draws_axes_and_no_panic() {
         for threshold in [0.5, f32::NAN, -1.0, 2.0, f32::INFINITY] {
             for w in [&[][..], &nan_windows[..], &one_abnormal()[..]] {
                 drawn(&|c| {
-                    charts::waveform(c, v, w, threshold).expect("waveform");
+                    charts::waveform(c, v, w, threshold, &odd_cycle).expect("waveform");
                 });
                 drawn(&|c| {
                     charts::window_probabilities(c, w, threshold, v.duration_s)

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use heartbeat_core::segmentation::Rhythm;
 use heartbeat_core::synth;
 use heartbeat_core::Analyzer;
 use heartbeat_web::history::{Entry, History};
@@ -212,7 +213,21 @@ async fn the_model_page_shows_the_cards_numbers_and_charts() {
 
 #[wasm_bindgen_test]
 async fn stored_history_is_listed_reopened_and_charted() {
-    store(&seeded_history());
+    let mut history = seeded_history();
+    let mut timed = history.get("seed-1").expect("seeded").clone();
+    // A rhythm of our own, irregular: this test reads the page, not the segmenter.
+    timed.analysis.report.heart_rate_bpm = Some(75.0);
+    timed.analysis.report.rhythm = Some(Rhythm {
+        beats: 9,
+        interval_s: 0.8,
+        variability_percent: 21.7,
+        rmssd_ms: 180.4,
+        systole_s: 0.312,
+        diastole_s: 0.41,
+        irregular: true,
+    });
+    history.add(timed);
+    store(&history);
     let host = mount_app("#/history");
     settle().await;
     let entries = host
@@ -237,6 +252,24 @@ async fn stored_history_is_listed_reopened_and_charted() {
         drawn_canvases(&host, 500),
         3,
         "waveform, spectrogram, windows"
+    );
+    // The rhythm set below, as the page words it.
+    let fact = |id: &str| {
+        result
+            .query_selector(&format!("[data-testid={id}]"))
+            .expect("query")
+            .and_then(|e| e.text_content())
+            .unwrap_or_else(|| panic!("no {id}"))
+    };
+    assert_eq!(fact("heart-rate"), "75 bpm");
+    assert_eq!(fact("beats"), "9");
+    assert_eq!(fact("variability"), "21.7 % (RMSSD 180 ms)");
+    assert_eq!(fact("systole"), "312 ms");
+    assert_eq!(fact("diastole"), "410 ms");
+    let irregular = fact("irregular");
+    assert!(
+        irregular.contains("vary by 22 %") && irregular.contains("not a diagnosis"),
+        "{irregular}"
     );
 
     window().location().set_hash("#/analytics").expect("hash");

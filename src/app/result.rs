@@ -5,6 +5,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use heartbeat_core::quality::Verdict;
+use heartbeat_core::segmentation::Rhythm;
 use heartbeat_core::{FilterBank, Label};
 use heartbeat_worker::protocol::Analysis;
 use leptos::html::Audio;
@@ -80,8 +81,6 @@ pub fn ResultView(
                 <dd data-testid="probability">{format::percent(r.probability_abnormal)}</dd>
                 <dt>"Decision threshold"</dt>
                 <dd>{format::percent(r.threshold)} " (at or above: abnormal)"</dd>
-                <dt>"Heart rate"</dt>
-                <dd data-testid="heart-rate">{format::heart_rate(r.heart_rate_bpm)}</dd>
                 <dt>"Recording quality"</dt>
                 <dd class=if poor { "quality-poor" } else { "quality-good" } data-testid="quality">{format::quality(r.quality.verdict)}</dd>
                 <dt>"Duration"</dt>
@@ -91,8 +90,41 @@ pub fn ResultView(
                 <dt>"Model"</dt>
                 <dd>{format!("{} {}", r.model.name, r.model.version)}</dd>
             </dl>
+            <HeartRhythm heart_rate_bpm=r.heart_rate_bpm rhythm=r.rhythm/>
             <Charts analysis=analysis.clone() audio/>
         </article>
+    }
+}
+
+/// Heart rate and rhythm from the heart-cycle segmentation: what a clinician counts and times by
+/// ear, to set beside the charts' S1 and S2.
+#[component]
+fn HeartRhythm(heart_rate_bpm: Option<f32>, rhythm: Option<Rhythm>) -> impl IntoView {
+    let irregular = rhythm.as_ref().and_then(format::irregular).map(|text| {
+        view! { <p class="banner banner-info" role="note" data-testid="irregular">{text}</p> }
+    });
+    let details = rhythm.map(|r| {
+        view! {
+            <dt>"Heart cycles timed"</dt>
+            <dd data-testid="beats">{r.beats}</dd>
+            <dt>"Beat-to-beat variability"</dt>
+            <dd data-testid="variability">{format::variability(&r)}</dd>
+            <dt>"Systole (median)"</dt>
+            <dd data-testid="systole">{format::phase(r.systole_s)}</dd>
+            <dt>"Diastole (median)"</dt>
+            <dd data-testid="diastole">{format::phase(r.diastole_s)}</dd>
+        }
+    });
+    view! {
+        <section class="rhythm" aria-label="Heart rhythm">
+            <h3>"Heart rhythm"</h3>
+            <dl class="facts">
+                <dt>"Heart rate"</dt>
+                <dd data-testid="heart-rate">{format::heart_rate(heart_rate_bpm)}</dd>
+                {details}
+            </dl>
+            {irregular}
+        </section>
     }
 }
 
@@ -108,6 +140,7 @@ fn Charts(analysis: Arc<Analysis>, audio: Option<String>) -> impl IntoView {
         .filter(|w| w.probability >= threshold)
         .count();
     let n_windows = analysis.report.windows.len();
+    let segmented = !analysis.report.segments.is_empty();
     // Every window is the model's full input length (shorter recordings are refused).
     let window_s = analysis
         .report
@@ -117,7 +150,14 @@ fn Charts(analysis: Arc<Analysis>, audio: Option<String>) -> impl IntoView {
 
     let a = analysis.clone();
     let waveform: Draw = Rc::new(move |c| {
-        charts::waveform(c, &a.visual, &a.report.windows, a.report.threshold).map(Some)
+        charts::waveform(
+            c,
+            &a.visual,
+            &a.report.windows,
+            a.report.threshold,
+            &a.report.segments,
+        )
+        .map(Some)
     });
     // The mel axis spans the model's frequency range on its bank's scale, as its card states it.
     let (fmin, fmax, bank) = expect_context::<AppState>()
@@ -162,7 +202,22 @@ fn Charts(analysis: Arc<Analysis>, audio: Option<String>) -> impl IntoView {
 
     let waveform_caption = format!(
         "Shading: each analysed {window_s:.0} s window by the model's probability of abnormal; {above} of \
-         {n_windows} windows at or above the threshold are outlined."
+         {n_windows} windows at or above the threshold are outlined.{}",
+        if segmented {
+            " The band along the bottom is the heart cycle as the app segmented it (S1 and S2 \
+             solid, systole and diastole pale), to check against what you hear."
+        } else {
+            ""
+        }
+    );
+    let waveform_label = format!(
+        "Waveform of the recording with the analysed windows shaded by their probability of \
+         abnormal{}",
+        if segmented {
+            ", and the heart sounds S1 and S2, systole and diastole marked below it"
+        } else {
+            ""
+        }
     );
     let playback = match audio {
         Some(src) => view! {
@@ -182,8 +237,7 @@ fn Charts(analysis: Arc<Analysis>, audio: Option<String>) -> impl IntoView {
         <section class="charts" aria-label="Where in the recording">
             <h3>"Where the model heard trouble"</h3>
             {playback}
-            <Chart label="Waveform of the recording with the analysed windows shaded by their probability of abnormal".to_owned()
-                caption=waveform_caption class="chart-waveform" draw=waveform
+            <Chart label=waveform_label caption=waveform_caption class="chart-waveform" draw=waveform
                 on_area=Callback::new(move |a| area.set(a))>
                 {cursor}
             </Chart>

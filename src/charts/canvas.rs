@@ -36,6 +36,8 @@ impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for Chart
 
 /// Room above a plot for a one-line legend, CSS pixels.
 const LEGEND_ROW_CSS_PX: f64 = 24.0;
+/// A legend swatch and the space after it, CSS pixels.
+const LEGEND_SWATCH_CSS_PX: f64 = 17.0;
 /// Room above a plot without a legend, so the top tick label is not clipped.
 const TOP_CSS_PX: f64 = 10.0;
 /// Label text size in CSS pixels: what the app's body text uses on a phone.
@@ -133,8 +135,17 @@ impl Frame {
     /// bottom, a row above the plot for [`Frame::legend`] if asked, and a right margin so the
     /// last x label is not clipped.
     pub(crate) fn builder(&self, legend: bool) -> ChartBuilder<'_, '_, CanvasBackend> {
-        let top = if legend {
-            LEGEND_ROW_CSS_PX
+        self.builder_with_legend_rows(usize::from(legend))
+    }
+
+    /// [`Frame::builder`] with `rows` legend rows above the plot (as [`Frame::legend_rows`]
+    /// counts them for a legend that wraps).
+    pub(crate) fn builder_with_legend_rows(
+        &self,
+        rows: usize,
+    ) -> ChartBuilder<'_, '_, CanvasBackend> {
+        let top = if rows > 0 {
+            LEGEND_ROW_CSS_PX * rows as f64
         } else {
             TOP_CSS_PX
         };
@@ -190,13 +201,14 @@ impl Frame {
         Ok(())
     }
 
-    /// A key in the row above the plot (made by `builder(true)`), starting at `x`: a swatch
-    /// and its text per item.
+    /// A key in the rows above the plot (made by `builder(true)`, or
+    /// `builder_with_legend_rows` with [`Frame::legend_rows`] when it may wrap), starting at
+    /// `x`: a swatch and its text per item.
     pub(crate) fn legend(&self, items: &[(RGBColor, String)], x: i32) -> Result<(), ChartError> {
-        let y = self.pxi(LEGEND_ROW_CSS_PX / 2.0);
         let style = self.label().pos(Pos::new(HPos::Left, VPos::Center));
-        let mut x = x;
-        for (colour, text) in items {
+        let row_px = self.pxi(LEGEND_ROW_CSS_PX);
+        for ((colour, text), (x, row)) in items.iter().zip(self.legend_places(items, x)?) {
+            let y = row_px / 2 + row as i32 * row_px;
             self.root.draw(&Rectangle::new(
                 [
                     (x, y - self.pxi(4.0)),
@@ -204,13 +216,48 @@ impl Frame {
                 ],
                 colour.filled(),
             ))?;
-            x += self.pxi(17.0);
-            self.root
-                .draw(&Text::new(text.as_str(), (x, y), style.clone()))?;
-            let (width, _) = self.root.estimate_text_size(text, &style)?;
-            x += width as i32 + self.pxi(16.0);
+            self.root.draw(&Text::new(
+                text.as_str(),
+                (x + self.pxi(LEGEND_SWATCH_CSS_PX), y),
+                style.clone(),
+            ))?;
         }
         Ok(())
+    }
+
+    /// The rows a legend of `items` starting at `x` takes on this canvas (0 for none).
+    pub(crate) fn legend_rows(
+        &self,
+        items: &[(RGBColor, String)],
+        x: i32,
+    ) -> Result<usize, ChartError> {
+        Ok(self
+            .legend_places(items, x)?
+            .last()
+            .map_or(0, |&(_, row)| row + 1))
+    }
+
+    /// Where each legend item starts (device x) and its row: in a line from `x`, wrapping back
+    /// to `x` before an item that would run past the canvas's edge (a phone-sized chart).
+    fn legend_places(
+        &self,
+        items: &[(RGBColor, String)],
+        x: i32,
+    ) -> Result<Vec<(i32, usize)>, ChartError> {
+        let style = self.label();
+        let edge = self.width as i32;
+        let (mut at, mut row) = (x, 0);
+        let mut places = Vec::with_capacity(items.len());
+        for (_, text) in items {
+            let (text_px, _) = self.root.estimate_text_size(text, &style)?;
+            let width = self.pxi(LEGEND_SWATCH_CSS_PX) + text_px as i32;
+            if at > x && at + width > edge {
+                (at, row) = (x, row + 1);
+            }
+            places.push((at, row));
+            at += width + self.pxi(16.0);
+        }
+        Ok(places)
     }
 
     /// The decision threshold as a dashed rule between two device-pixel points.

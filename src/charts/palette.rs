@@ -23,6 +23,15 @@ pub const GRID: RGBColor = RGBColor(0xE3, 0xE3, 0xE3);
 pub const SIGNAL: RGBColor = RGBColor(0x3A, 0x3A, 0x3A);
 /// The chance diagonal of a ROC plot.
 pub const CHANCE: RGBColor = RGBColor(0x88, 0x88, 0x88);
+/// The first heart sound (Okabe–Ito bluish green): neither class colour, so a segmentation mark
+/// never reads as a verdict.
+pub const S1: RGBColor = RGBColor(0x00, 0x9E, 0x73);
+/// The second heart sound (Okabe–Ito reddish purple).
+pub const S2: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
+/// Systole: a quarter of [`S1`] on white, the pale stretch after the sound that opens it.
+pub const SYSTOLE: RGBColor = RGBColor(0xBF, 0xE7, 0xDC);
+/// Diastole: a quarter of [`S2`] on white, the pale stretch after the sound that opens it.
+pub const DIASTOLE: RGBColor = RGBColor(0xF2, 0xDE, 0xE9);
 
 /// Colours for lines that are told apart by name (folds of a cross-validation). Okabe–Ito
 /// without yellow, which is unreadable on white; black sixth, so the usual five folds plus
@@ -30,8 +39,8 @@ pub const CHANCE: RGBColor = RGBColor(0x88, 0x88, 0x88);
 pub const SERIES: [RGBColor; 7] = [
     NORMAL,
     ABNORMAL,
-    RGBColor(0x00, 0x9E, 0x73),
-    RGBColor(0xCC, 0x79, 0xA7),
+    S1,
+    S2,
     RGBColor(0xE6, 0x9F, 0x00),
     RGBColor(0x00, 0x00, 0x00),
     RGBColor(0x56, 0xB4, 0xE9),
@@ -97,9 +106,19 @@ mod tests {
         assert!(contrast_on_white(THRESHOLD) >= 4.5);
         assert!(contrast_on_white(NEUTRAL) >= 4.5);
         // Non-text marks need 3:1 (WCAG 1.4.11).
-        for c in [NORMAL, ABNORMAL, SIGNAL] {
+        for c in [NORMAL, ABNORMAL, SIGNAL, S1, S2] {
             assert!(contrast_on_white(c) >= 3.0, "{c:?}");
         }
+    }
+
+    #[test]
+    fn the_cycles_pale_phases_are_their_sounds_a_quarter_strong_on_white() {
+        let tint = |c: RGBColor| {
+            let quarter = |v: u8| (f32::from(v) * 0.25 + 255.0 * 0.75).round() as u8;
+            RGBColor(quarter(c.0), quarter(c.1), quarter(c.2))
+        };
+        assert_eq!(tint(S1), SYSTOLE);
+        assert_eq!(tint(S2), DIASTOLE);
     }
 
     #[test]

@@ -207,6 +207,11 @@ describe('the app', () => {
     await result.waitFor();
     assert.equal(await result.getAttribute('data-label'), 'abnormal');
     assert.match(await result.getByTestId('heart-rate').textContent(), /^\d+ bpm$/);
+    // The heart cycle the segmentation timed.
+    for (const id of ['systole', 'diastole']) {
+      assert.match(await result.getByTestId(id).textContent(), /^\d+ ms$/, id);
+    }
+    assert.match(await result.getByTestId('variability').textContent(), /^[\d.]+ % \(RMSSD [\d.]+ ms\)$/);
     assert.equal(await result.getByTestId('duration').textContent(), '30.7 s');
     assert.match(await result.getByTestId('timing').textContent(), /ms from choosing the file/);
     await result.getByText('Screening aid, not a diagnosis').waitFor();
