@@ -52,7 +52,9 @@ fn stats(mut times: Vec<f64>) -> Value {
 }
 
 /// One recording through each stage: WAV decode, front end (resample, filter, log-mel, rhythm,
-/// quality), model, and the whole path the app's worker runs (including the chart data).
+/// quality, heart-cycle segmentation), the segmentation alone on the conditioned signal (its
+/// share of the front end), model, and the whole path the app's worker runs (including the
+/// chart data).
 fn case(analyzer: &Analyzer, sample_rate: u32) -> Value {
     let wav = heartbeat_core::audio::encode_wav(
         &synth::heartbeat(72.0, SECONDS, sample_rate),
@@ -61,6 +63,7 @@ fn case(analyzer: &Analyzer, sample_rate: u32) -> Value {
     let front: &FrontEnd = analyzer.front_end();
     let (decode, audio) = time(|| front.decode(&wav).expect("synthetic WAV decodes"));
     let (prepare, prepared) = time(|| front.prepare(&audio).expect("synthetic audio prepares"));
+    let (segmentation, _) = time(|| front.segmenter().segment(&prepared.signal));
     let (score, _) = time(|| analyzer.score(&prepared).expect("model runs"));
     let (total, analysis) =
         time(|| analyze(analyzer, Input::Encoded(wav.clone()), now_ms).expect("analysis"));
@@ -71,6 +74,7 @@ fn case(analyzer: &Analyzer, sample_rate: u32) -> Value {
         "windows": report.windows.len(),
         "decode": decode,
         "prepare": prepare,
+        "segmentation": segmentation,
         "score": score,
         "decode_and_analyze": total,
     })
