@@ -121,3 +121,46 @@ pub fn physionet(dir: &Path) -> anyhow::Result<Vec<Labelled>> {
     }
     Ok(out)
 }
+
+/// A recording with an annotated heart-cycle segmentation, in CirCor layout
+/// (`PATIENT_LOCATION.flac` beside `PATIENT_LOCATION.tsv`).
+#[derive(Debug, Clone)]
+pub struct Annotated {
+    /// Recording name, e.g. `13918_AV`.
+    pub record: String,
+    /// The patient: the name's part before the first `_`.
+    pub patient: String,
+    /// Audio file.
+    pub path: PathBuf,
+    /// Segmentation file.
+    pub tsv: PathBuf,
+}
+
+/// Every audio file in `dir` with a `.tsv` segmentation beside it, sorted by name; `only`
+/// keeps the named recordings.
+pub fn annotated(dir: &Path, only: Option<&[String]>) -> anyhow::Result<Vec<Annotated>> {
+    let mut out: Vec<Annotated> = collect(&[dir.to_path_buf()])?
+        .into_iter()
+        .filter_map(|path| {
+            let tsv = path.with_extension("tsv");
+            let record = path.file_stem()?.to_string_lossy().into_owned();
+            let patient = record.split('_').next()?.to_owned();
+            tsv.is_file().then_some(Annotated {
+                record,
+                patient,
+                path,
+                tsv,
+            })
+        })
+        .filter(|a| only.is_none_or(|names| names.contains(&a.record)))
+        .collect();
+    out.sort_by(|a, b| a.record.cmp(&b.record));
+    if out.is_empty() {
+        bail!(
+            "no annotated recordings in {}: expected audio files with a .tsv segmentation beside \
+             each (CirCor layout)",
+            dir.display()
+        );
+    }
+    Ok(out)
+}

@@ -7,12 +7,14 @@ mod features;
 mod inputs;
 mod npz;
 mod progress;
+mod segmentation;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use heartbeat_core::segmentation::SegmenterParams;
 use heartbeat_core::{Analyzer, FeatureConfig, FrontEnd, Limits, ModelCard};
 
 /// Heart-sound screening: normal or abnormal, heart rate and signal quality per recording.
@@ -25,6 +27,10 @@ struct Cli {
     /// Model card (JSON) describing --model.
     #[arg(long, global = true, requires = "model")]
     card: Option<PathBuf>,
+    /// Heart-cycle segmenter parameters (JSON, as training/segmenter.py writes them) to use
+    /// instead of the bundled ones.
+    #[arg(long, global = true)]
+    segmenter: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,6 +67,27 @@ enum Command {
         #[arg(long)]
         signal: bool,
     },
+    /// Export the heart-cycle segmenter's inputs and each frame's annotated state to .npz, for
+    /// training it (CirCor layout: each audio file beside its .tsv segmentation).
+    SegmentFeatures {
+        /// Folder of annotated recordings.
+        dir: PathBuf,
+        /// Output .npz file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Only the recordings named in this file (one name per line, e.g. `13918_AV`).
+        #[arg(long)]
+        records: Option<PathBuf>,
+    },
+    /// Score the heart-cycle segmentation against annotated recordings (CirCor layout): S1 and
+    /// S2 onset F1 within ±60 ms and heart rate against the annotated beats, as one JSON document.
+    SegmentEval {
+        /// Folder of annotated recordings.
+        dir: PathBuf,
+        /// Only the recordings named in this file (one name per line).
+        #[arg(long)]
+        records: Option<PathBuf>,
+    },
 }
 
 /// Output format of `classify`.
@@ -85,11 +112,23 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let custom = cli.model.as_ref().zip(cli.card.as_ref());
+    let segmenter = cli.segmenter.as_ref();
     match cli.command {
         Command::Classify { paths, format } => {
-            classify::run(&load_analyzer(custom)?, &paths, format)
+            classify::run(&load_analyzer(custom, segmenter)?, &paths, format)
         }
-        Command::Evaluate { dir } => evaluate::run(&load_analyzer(custom)?, &dir),
+        Command::Evaluate { dir } => evaluate::run(&load_analyzer(custom, segmenter)?, &dir),
+        Command::SegmentFeatures { dir, out, records } => segmentation::features(
+            &segmenting_front_end(custom, segmenter)?,
+            &dir,
+            &out,
+            load_names(records.as_ref())?.as_deref(),
+        ),
+        Command::SegmentEval { dir, records } => segmentation::evaluate(
+            &segmenting_front_end(custom, segmenter)?,
+            &dir,
+            load_names(records.as_ref())?.as_deref(),
+        ),
         // Features need a feature configuration only, not the model.
         Command::Features {
             dir,
@@ -111,6 +150,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The front end of the card in use, with the segmenter in use.
+fn segmenting_front_end(
+    custom: Option<(&PathBuf, &PathBuf)>,
+    segmenter: Option<&PathBuf>,
+) -> anyhow::Result<FrontEnd> {
+    let front = FrontEnd::new(
+        load_card(custom.map(|(_, card)| card))?.features,
+        Limits::default(),
+    )?;
+    Ok(match segmenter {
+        Some(path) => front.with_segmenter(load_segmenter(path)?),
+        None => front,
+    })
+}
+
+fn load_segmenter(path: &PathBuf) -> anyhow::Result<SegmenterParams> {
+    SegmenterParams::from_json(&read_text(path)?)
+        .with_context(|| format!("loading segmenter {}", path.display()))
+}
+
+/// The names listed in a file, one per line (blank lines skipped).
+fn load_names(path: Option<&PathBuf>) -> anyhow::Result<Option<Vec<String>>> {
+    path.map(|p| {
+        Ok(read_text(p)?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect())
+    })
+    .transpose()
+}
+
 fn load_card(path: Option<&PathBuf>) -> anyhow::Result<ModelCard> {
     let json = match path {
         None => heartbeat_core::bundled::RUNTIME_CARD.to_owned(),
@@ -128,7 +200,10 @@ fn load_feature_config(path: &PathBuf) -> anyhow::Result<FeatureConfig> {
         .with_context(|| format!("{} is not a feature configuration", path.display()))
 }
 
-fn load_analyzer(custom: Option<(&PathBuf, &PathBuf)>) -> anyhow::Result<Analyzer> {
+fn load_analyzer(
+    custom: Option<(&PathBuf, &PathBuf)>,
+    segmenter: Option<&PathBuf>,
+) -> anyhow::Result<Analyzer> {
     let analyzer = match custom {
         None => Analyzer::bundled().context("loading the bundled model")?,
         Some((model, card)) => {
@@ -137,6 +212,10 @@ fn load_analyzer(custom: Option<(&PathBuf, &PathBuf)>) -> anyhow::Result<Analyze
             Analyzer::new(&onnx, load_card(Some(card))?, Limits::default())
                 .with_context(|| format!("loading {}", model.display()))?
         }
+    };
+    let analyzer = match segmenter {
+        Some(path) => analyzer.with_segmenter(load_segmenter(path)?),
+        None => analyzer,
     };
     if !analyzer.card().trained {
         eprintln!(

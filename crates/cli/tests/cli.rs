@@ -255,8 +255,10 @@ fn the_same_audio_gets_the_same_answer_in_every_format() {
             (p - p0).abs() < 0.1,
             "{name}: P(abnormal) {p} vs {p0} for the reference"
         );
+        // The rate comes from the S1 onsets the segmenter finds: in 8 s at ~50 bpm that is
+        // five intervals, and requantisation noise may move one beat's onset by a few frames.
         assert!(
-            (bpm - bpm0).abs() < 2.0,
+            (bpm / bpm0 - 1.0).abs() < 0.05,
             "{name}: {bpm} bpm vs {bpm0} for the reference"
         );
     }

@@ -40,6 +40,14 @@ impl Analyzer {
         )
     }
 
+    /// The same analyzer with another heart-cycle segmenter.
+    pub fn with_segmenter(self, params: crate::segmentation::SegmenterParams) -> Self {
+        Self {
+            front: self.front.with_segmenter(params),
+            ..self
+        }
+    }
+
     /// The front end, for callers that need features only.
     pub fn front_end(&self) -> &FrontEnd {
         &self.front
@@ -92,7 +100,9 @@ impl Analyzer {
             threshold,
             windows,
             duration_s: prepared.duration_s,
-            heart_rate_bpm: prepared.rhythm.bpm,
+            heart_rate_bpm: prepared.segmentation.heart_rate_bpm,
+            rhythm: prepared.segmentation.rhythm,
+            segments: prepared.segmentation.segments.clone(),
             quality: prepared.quality.clone(),
             model: self.card.info(),
         })

@@ -12,6 +12,8 @@ pub const CARD: &str = include_str!(concat!(env!("OUT_DIR"), "/page-card.json"))
 /// The card's fields that running the model needs (a [`crate::ModelCard`]'s): what the worker
 /// and the CLI parse.
 pub const RUNTIME_CARD: &str = include_str!(concat!(env!("OUT_DIR"), "/runtime-card.json"));
+/// `models/segmenter.json`: the heart-cycle segmenter's parameters (`training/segmenter.py`).
+pub const SEGMENTER: &str = include_str!("../../../models/segmenter.json");
 
 #[cfg(test)]
 mod tests {

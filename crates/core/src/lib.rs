@@ -17,6 +17,7 @@ pub mod pipeline;
 pub mod quality;
 pub mod report;
 pub mod rhythm;
+pub mod segmentation;
 pub mod synth;
 pub mod table;
 pub mod visual;

@@ -9,6 +9,8 @@ use crate::dsp::spectrogram::{LogMel, Spectrogram};
 use crate::error::Result;
 use crate::quality::{self, Quality};
 use crate::rhythm;
+use crate::segmentation::frames::Frames;
+use crate::segmentation::{Segmentation, Segmenter, SegmenterParams};
 
 /// A recording after conditioning and feature extraction: everything but the model.
 #[derive(Debug, Clone)]
@@ -26,6 +28,8 @@ pub struct Prepared {
     pub rhythm: rhythm::Rhythm,
     /// Signal-quality verdict.
     pub quality: Quality,
+    /// S1, systole, S2 and diastole over time, and the heart rate and rhythm they give.
+    pub segmentation: Segmentation,
 }
 
 impl Prepared {
@@ -44,14 +48,61 @@ pub struct FrontEnd {
     limits: Limits,
     /// One planned spectrogram per view (each holds its view's configuration), the first first.
     views: Vec<Spectrogram>,
+    segmenter: Segmenter,
 }
 
 impl FrontEnd {
-    /// Plans the spectrogram for `cfg`.
+    /// Plans the spectrogram for `cfg`, with the bundled segmenter.
     pub fn new(cfg: FeatureConfig, limits: Limits) -> Result<Self> {
         cfg.validate()?;
         let views = cfg.views().iter().map(Spectrogram::new).collect();
-        Ok(Self { cfg, limits, views })
+        let segmenter = Segmenter::bundled(cfg.sample_rate)?;
+        Ok(Self {
+            cfg,
+            limits,
+            views,
+            segmenter,
+        })
+    }
+
+    /// The same front end with another segmenter (one trained on a cross-validation fold, say).
+    pub fn with_segmenter(self, params: SegmenterParams) -> Self {
+        Self {
+            segmenter: Segmenter::new(params, self.cfg.sample_rate),
+            ..self
+        }
+    }
+
+    /// The segmenter.
+    pub fn segmenter(&self) -> &Segmenter {
+        &self.segmenter
+    }
+
+    /// Segments decoded audio on its own, without the model's checks: recordings of any
+    /// length, for scoring the segmenter against annotations.
+    pub fn segment(&self, audio: &Audio) -> Result<Segmentation> {
+        let at_rate = condition::at_rate(audio, self.cfg.sample_rate)?;
+        Ok(self
+            .segmenter
+            .segment(&condition::band_limit(at_rate, &self.segmenter_band())))
+    }
+
+    /// The segmenter's features, for training it: what [`FrontEnd::segment`] reads.
+    pub fn segmenter_frames(&self, audio: &Audio) -> Result<Frames> {
+        let at_rate = condition::at_rate(audio, self.cfg.sample_rate)?;
+        Ok(self
+            .segmenter
+            .frames(&condition::band_limit(at_rate, &self.segmenter_band())))
+    }
+
+    /// The conditioning the segmenter was trained on: its own band, whatever the model's.
+    fn segmenter_band(&self) -> FeatureConfig {
+        let (low, high) = self.segmenter.params().band_hz;
+        FeatureConfig {
+            band_low_hz: low,
+            band_high_hz: high,
+            ..self.cfg.clone()
+        }
     }
 
     /// The feature configuration.
@@ -82,10 +133,22 @@ impl FrontEnd {
             .iter()
             .map(|s| s.features(&condition::band_limit(at_rate.clone(), s.config())))
             .collect();
+        let band = self.segmenter_band();
+        let segmentation = if band.band_low_hz == first.config().band_low_hz
+            && band.band_high_hz == first.config().band_high_hz
+        {
+            None
+        } else {
+            Some(
+                self.segmenter
+                    .segment(&condition::band_limit(at_rate.clone(), &band)),
+            )
+        };
         let signal = condition::band_limit(at_rate, first.config());
         let features = first.features(&signal);
         let rhythm = rhythm::estimate(&signal, self.cfg.sample_rate);
         let quality = quality::assess(audio.samples(), &signal, &rhythm);
+        let segmentation = segmentation.unwrap_or_else(|| self.segmenter.segment(&signal));
         Ok(Prepared {
             duration_s: audio.duration_s(),
             signal,
@@ -93,6 +156,7 @@ impl FrontEnd {
             extra_features,
             rhythm,
             quality,
+            segmentation,
         })
     }
 }

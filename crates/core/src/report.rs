@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::quality::Quality;
+use crate::segmentation::{Rhythm, Segment};
 
 /// The screening result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,8 +61,17 @@ pub struct Report {
     pub windows: Vec<WindowScore>,
     /// Recording length (s).
     pub duration_s: f32,
-    /// Heart rate (beats per minute), when a steady rhythm was found.
+    /// Heart rate (beats per minute) from the median S1-to-S1 interval, when at least three
+    /// S1 were found; `null` says that no rate could be found rather than guessing one.
     pub heart_rate_bpm: Option<f32>,
+    /// Beat-to-beat intervals, their variability and systole and diastole durations, when the
+    /// heart rate was found. Reports saved before segmentation shipped have none.
+    #[serde(default)]
+    pub rhythm: Option<Rhythm>,
+    /// The heart cycle's states over the recording, in time order (empty in reports saved
+    /// before segmentation shipped).
+    #[serde(default)]
+    pub segments: Vec<Segment>,
     /// Whether the recording is good enough to judge.
     pub quality: Quality,
     /// The model used.

@@ -28,26 +28,21 @@ pub fn estimate(x: &[f32], fs: u32) -> Rhythm {
         periodicity: 0.0,
     };
     let block = (fs / ENVELOPE_HZ).max(1) as usize;
-    let mut env: Vec<f32> = x
+    let env: Vec<f32> = x
         .chunks(block)
         .map(|c| c.iter().map(|v| v * v).sum::<f32>() / c.len() as f32)
+        // Square root tames the loudest beats so every beat counts, not just the biggest.
+        .map(f32::sqrt)
         .collect();
-    // Square root tames the loudest beats so every beat counts, not just the biggest.
-    env.iter_mut().for_each(|v| *v = v.sqrt());
-    let mean = env.iter().sum::<f32>() / env.len().max(1) as f32;
-    env.iter_mut().for_each(|v| *v -= mean);
-    let energy: f32 = env.iter().map(|v| v * v).sum();
     let rate = fs as f32 / block as f32;
     let (lo, hi) = (
         (MIN_CYCLE_S * rate).round() as usize,
         (MAX_CYCLE_S * rate).round() as usize,
     );
-    if energy <= f32::EPSILON || env.len() <= hi + 1 {
+    let acf = autocorrelation(&env, hi + 1);
+    if acf.len() <= hi + 1 {
         return none;
     }
-    let acf: Vec<f32> = (0..=hi + 1)
-        .map(|lag| env.iter().zip(&env[lag..]).map(|(a, b)| a * b).sum::<f32>() / energy)
-        .collect();
     let peak = (lo.max(1)..=hi)
         .filter(|&l| acf[l] >= acf[l - 1] && acf[l] >= acf[l + 1])
         .max_by(|&a, &b| acf[a].total_cmp(&acf[b]));
@@ -69,6 +64,20 @@ pub fn estimate(x: &[f32], fs: u32) -> Rhythm {
         }
         _ => none,
     }
+}
+
+/// The normalised autocorrelation of an envelope (its mean removed) at lags `0..=max_lag`, or
+/// fewer lags when the envelope is shorter; empty for a flat envelope.
+pub fn autocorrelation(envelope: &[f32], max_lag: usize) -> Vec<f32> {
+    let mean = envelope.iter().sum::<f32>() / envelope.len().max(1) as f32;
+    let env: Vec<f32> = envelope.iter().map(|v| v - mean).collect();
+    let energy: f32 = env.iter().map(|v| v * v).sum();
+    if energy <= f32::EPSILON {
+        return Vec::new();
+    }
+    (0..=max_lag.min(env.len().saturating_sub(1)))
+        .map(|lag| env.iter().zip(&env[lag..]).map(|(a, b)| a * b).sum::<f32>() / energy)
+        .collect()
 }
 
 #[cfg(test)]
