@@ -121,7 +121,7 @@ pub fn evaluate(front: &FrontEnd, dir: &Path, only: Option<&[String]>) -> anyhow
             let (audio, annotated) = load(front, rec)?;
             let found = front.segment(&audio).map_err(|e| e.to_string())?;
             Ok::<_, String>((
-                annotation::agreement(&annotated, &found.segments),
+                annotation::agreement(&annotated, &found),
                 found.heart_rate_bpm,
             ))
         })

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{typical_interval, Segment, State};
+use super::{typical_interval, Segment, Segmentation, State};
 
 /// Onset tolerance (s) within which a found sound matches an annotated one.
 pub const TOLERANCE_S: f32 = 0.06;
@@ -84,13 +84,17 @@ pub struct Agreement {
     pub found_bpm_annotated_stretch: Option<f32>,
 }
 
-/// Scores found segments against annotated ones.
-pub fn agreement(annotated: &[Segment], found: &[Segment]) -> Agreement {
+/// Scores a segmentation against annotated segments.
+pub fn agreement(annotated: &[Segment], found: &Segmentation) -> Agreement {
+    let segments = &found.segments;
     Agreement {
-        s1: onsets(annotated, found, State::S1),
-        s2: onsets(annotated, found, State::S2),
+        s1: onsets(annotated, segments, State::S1),
+        s2: onsets(annotated, segments, State::S2),
         annotated_bpm: annotated_rate(annotated),
-        found_bpm_annotated_stretch: stretch_rate(annotated, found),
+        // Where the segmenter gave no rate, it gives none for the stretch either.
+        found_bpm_annotated_stretch: found
+            .heart_rate_bpm
+            .and_then(|_| stretch_rate(annotated, segments)),
     }
 }
 
@@ -281,7 +285,14 @@ mod tests {
             seg(State::S1, 3.02, 3.1),
             seg(State::S2, 5.0, 5.1), // outside the annotation: not judged
         ];
-        let a = agreement(&truth, &found);
+        let a = agreement(
+            &truth,
+            &Segmentation {
+                segments: found.to_vec(),
+                heart_rate_bpm: Some(60.0),
+                rhythm: None,
+            },
+        );
         assert_eq!(
             a.s1,
             Counts {
