@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{typical_interval, Segment, Segmentation, State};
+use super::{join_split_beats, typical_interval, Segment, Segmentation, State};
 
 /// Onset tolerance (s) within which a found sound matches an annotated one.
 pub const TOLERANCE_S: f32 = 0.06;
@@ -101,7 +101,7 @@ pub fn agreement(annotated: &[Segment], found: &Segmentation) -> Agreement {
 /// The rate of S1 onsets, as the segmenter reports it (see [`typical_interval`]).
 fn onset_rate(onsets: &[f32]) -> Option<f32> {
     let intervals: Vec<f32> = onsets.windows(2).map(|w| w[1] - w[0]).collect();
-    typical_interval(&intervals).map(|i| 60.0 / i)
+    typical_interval(&join_split_beats(&intervals)).map(|i| 60.0 / i)
 }
 
 fn stretch_rate(annotated: &[Segment], found: &[Segment]) -> Option<f32> {
