@@ -81,18 +81,18 @@ impl FrontEnd {
     /// Segments decoded audio on its own, without the model's checks: recordings of any
     /// length, for scoring the segmenter against annotations.
     pub fn segment(&self, audio: &Audio) -> Result<Segmentation> {
-        let at_rate = condition::at_rate(audio, self.cfg.sample_rate)?;
-        Ok(self
-            .segmenter
-            .segment(&condition::band_limit(at_rate, &self.segmenter_band())))
+        Ok(self.segmenter.segment(&self.segmenter_signal(audio)?))
     }
 
     /// The segmenter's features, for training it: what [`FrontEnd::segment`] reads.
     pub fn segmenter_frames(&self, audio: &Audio) -> Result<Frames> {
+        Ok(self.segmenter.frames(&self.segmenter_signal(audio)?))
+    }
+
+    /// The signal the segmenter reads: the recording at the model's rate, in its own band.
+    fn segmenter_signal(&self, audio: &Audio) -> Result<Vec<f32>> {
         let at_rate = condition::at_rate(audio, self.cfg.sample_rate)?;
-        Ok(self
-            .segmenter
-            .frames(&condition::band_limit(at_rate, &self.segmenter_band())))
+        Ok(condition::band_limit(at_rate, &self.segmenter_band()))
     }
 
     /// The conditioning the segmenter was trained on: its own band, whatever the model's.
@@ -133,22 +133,18 @@ impl FrontEnd {
             .iter()
             .map(|s| s.features(&condition::band_limit(at_rate.clone(), s.config())))
             .collect();
+        // The segmenter reads its own band; a model whose first view has that band shares it.
         let band = self.segmenter_band();
-        let segmentation = if band.band_low_hz == first.config().band_low_hz
-            && band.band_high_hz == first.config().band_high_hz
-        {
-            None
-        } else {
-            Some(
-                self.segmenter
-                    .segment(&condition::band_limit(at_rate.clone(), &band)),
-            )
-        };
+        let own_band = (band.band_low_hz, band.band_high_hz)
+            != (first.config().band_low_hz, first.config().band_high_hz);
+        let segmenter_signal = own_band.then(|| condition::band_limit(at_rate.clone(), &band));
         let signal = condition::band_limit(at_rate, first.config());
         let features = first.features(&signal);
         let rhythm = rhythm::estimate(&signal, self.cfg.sample_rate);
         let quality = quality::assess(audio.samples(), &signal, &rhythm);
-        let segmentation = segmentation.unwrap_or_else(|| self.segmenter.segment(&signal));
+        let segmentation = self
+            .segmenter
+            .segment(segmenter_signal.as_deref().unwrap_or(&signal));
         Ok(Prepared {
             duration_s: audio.duration_s(),
             signal,

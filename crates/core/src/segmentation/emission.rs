@@ -59,10 +59,12 @@ impl Emission {
         Ok(())
     }
 
-    /// log P(frame | state) up to a per-frame constant, state-major: `out[s][t]`.
-    pub fn log_likelihoods(&self, stacked: &[f32], inputs: usize) -> [Vec<f32>; 4] {
+    /// Both views of every frame: what the HSMM decodes and what says how clearly a state was
+    /// heard.
+    pub fn evaluate(&self, stacked: &[f32], inputs: usize) -> Emissions {
         let n = stacked.len() / inputs.max(1);
-        let mut out: [Vec<f32>; 4] = std::array::from_fn(|_| Vec::with_capacity(n));
+        let column = || -> [Vec<f32>; 4] { std::array::from_fn(|_| Vec::with_capacity(n)) };
+        let (mut posterior, mut log_likelihood) = (column(), column());
         let log_prior = self.priors.map(f32::ln);
         let mut a = Vec::new();
         let mut b = Vec::new();
@@ -85,12 +87,26 @@ impl Emission {
             // The last layer's logits: log-softmax, then divide by the prior.
             let max = a.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let log_sum = max + a.iter().map(|v| (v - max).exp()).sum::<f32>().ln();
-            for (s, o) in out.iter_mut().enumerate() {
-                o.push(a[s] - log_sum - log_prior[s]);
+            for s in 0..State::ALL.len() {
+                let log_posterior = a[s] - log_sum;
+                posterior[s].push(log_posterior.exp());
+                log_likelihood[s].push(log_posterior - log_prior[s]);
             }
         }
-        out
+        Emissions {
+            posterior,
+            log_likelihood,
+        }
     }
+}
+
+/// Per frame and state (state-major: `[s][t]`), what the emission model says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Emissions {
+    /// P(state | frame).
+    pub posterior: [Vec<f32>; 4],
+    /// log P(frame | state) up to a per-frame constant: the posterior over the prior.
+    pub log_likelihood: [Vec<f32>; 4],
 }
 
 #[cfg(test)]
@@ -112,7 +128,7 @@ mod tests {
     fn likelihoods_are_the_posterior_over_the_prior() {
         let e = softmax_only();
         e.validate(1).expect("valid");
-        let ll = e.log_likelihoods(&[2.0], 1);
+        let ll = e.evaluate(&[2.0], 1).log_likelihood;
         let z = 2f32.exp() + 1.0 + (-2f32).exp() + 1.0;
         approx::assert_abs_diff_eq!(ll[0][0], (2f32.exp() / z / 0.25).ln(), epsilon = 1e-5);
         approx::assert_abs_diff_eq!(ll[2][0], ((-2f32).exp() / z / 0.25).ln(), epsilon = 1e-5);

@@ -190,16 +190,16 @@ impl Segmenter {
     pub fn segment(&self, signal: &[f32]) -> Segmentation {
         let frames = self.frames(signal);
         let inputs = self.params.frames.input_len();
-        let ll = self
+        let emissions = self
             .params
             .emission
-            .log_likelihoods(&frames.stacked(&self.params.frames), inputs);
+            .evaluate(&frames.stacked(&self.params.frames), inputs);
+        let ll = &emissions.log_likelihood;
         // The loudness envelope repeats every cycle, but so nearly every S1-to-S2 interval does
         // in a loud S2; the emission's P(S1) repeats only every cycle. Both propose cycles.
-        let log_prior = self.params.emission.priors[0].ln();
-        let s1: Vec<f32> = ll[0].iter().map(|v| (v + log_prior).exp()).collect();
+        let s1 = &emissions.posterior[State::S1.index()];
         let mut cycles = cycle_candidates(&frames.envelope);
-        for c in cycle_candidates(&s1) {
+        for c in cycle_candidates(s1) {
             if cycles.iter().all(|k| (k - c).abs() * FRAME_RATE >= 1.0) {
                 cycles.push(c);
             }
@@ -207,7 +207,7 @@ impl Segmenter {
         let best = cycles
             .into_iter()
             .filter_map(|cycle| {
-                hsmm::decode(&ll, self.params.durations.for_cycle(cycle), FRAME_RATE)
+                hsmm::decode(ll, self.params.durations.for_cycle(cycle), FRAME_RATE)
             })
             .max_by(|a, b| a.log_prob.total_cmp(&b.log_prob));
         let Some(path) = best else {
@@ -230,11 +230,8 @@ impl Segmenter {
             .runs
             .iter()
             .map(|&(state, a, b)| {
-                let k = state.index();
-                let prior = self.params.emission.priors[k].ln();
-                let mean = ll[k][a..b].iter().map(|v| (v + prior).exp()).sum::<f32>()
-                    / (b - a).max(1) as f32;
-                mean >= MIN_HEARD
+                let p = &emissions.posterior[state.index()][a..b];
+                p.iter().sum::<f32>() / p.len().max(1) as f32 >= MIN_HEARD
             })
             .collect();
         let rhythm = rhythm(&segments, &heard);
