@@ -1,15 +1,16 @@
 //! The browser calls the app makes (files, Web Audio, storage, downloads, clocks), kept out of
 //! the components so those read as layout and state.
 
-use heartbeat_worker::protocol::Input;
-use js_sys::{Date, Promise, Uint8Array};
+use js_sys::{Date, Float32Array, Promise, Uint8Array};
 use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     AudioBuffer, Blob, BlobPropertyBag, File, HtmlAnchorElement, OfflineAudioContext, Storage, Url,
 };
 
+use crate::engine::Recording;
 use crate::error::{check_size, AppError};
 use crate::history::History;
 
@@ -18,6 +19,8 @@ use crate::history::History;
 /// does for any other file. Decoding at the browser's usual 44.1/48 kHz would only move six
 /// times more samples to the worker.
 const DECODE_RATE: f32 = 8000.0;
+/// Enough of a file's start to tell WAV and FLAC from the rest.
+const SNIFF_BYTES: u32 = 12;
 
 /// localStorage key of the history document.
 const HISTORY_KEY: &str = "heartbeat.history";
@@ -28,23 +31,25 @@ const LOAD_TIMES_KEY: &str = "heartbeat.model-load-ms";
 /// How many model load times are remembered.
 const LOAD_TIMES_KEPT: usize = 50;
 
-/// Reads a picked file's bytes, refusing empty files and files too large to be a recording.
-pub async fn read_file(file: &File) -> Result<Vec<u8>, AppError> {
+/// Reads a picked file's bytes into JavaScript memory, refusing empty files and files too large
+/// to be a recording. They stay there: the worker gets the buffer itself.
+pub async fn read_file(file: &File) -> Result<Uint8Array, AppError> {
     check_size(file.size() as u64)?;
     let buffer = JsFuture::from(file.array_buffer())
         .await
         .map_err(|e| AppError::Read(describe(&e)))?;
-    Ok(Uint8Array::new(&buffer).to_vec())
+    Ok(Uint8Array::new(&buffer))
 }
 
 /// Turns a file's bytes into what the worker analyses: WAV and FLAC go to the core as they are
 /// (decoded exactly as the CLI decodes them; Chromium also refuses FLAC below 3 kHz, the data
 /// set's format); anything else is decoded by the browser (`decodeAudioData` exists on the main
 /// thread only) and mixed down to mono.
-pub async fn decode(bytes: Vec<u8>) -> Result<Input, AppError> {
+pub async fn decode(bytes: Uint8Array) -> Result<Recording, AppError> {
     use heartbeat_core::audio::{looks_like_flac, looks_like_wav};
-    if looks_like_wav(&bytes) || looks_like_flac(&bytes) {
-        return Ok(Input::Encoded(bytes));
+    let head = bytes.subarray(0, bytes.length().min(SNIFF_BYTES)).to_vec();
+    if looks_like_wav(&head) || looks_like_flac(&head) {
+        return Ok(Recording::Encoded(bytes));
     }
     let context = OfflineAudioContext::new_with_number_of_channels_and_length_and_sample_rate(
         1,
@@ -52,8 +57,13 @@ pub async fn decode(bytes: Vec<u8>) -> Result<Input, AppError> {
         DECODE_RATE,
     )
     .map_err(|e| AppError::Undecodable(describe(&e)))?;
-    let buffer = Uint8Array::from(bytes.as_slice()).buffer();
-    drop(bytes);
+    // decodeAudioData detaches the buffer it is given: hand it a copy when `bytes` is a view.
+    let buffer = if bytes.byte_offset() == 0 && bytes.byte_length() == bytes.buffer().byte_length()
+    {
+        bytes.buffer()
+    } else {
+        bytes.slice(0, bytes.length()).buffer()
+    };
     let promise = context
         .decode_audio_data(&buffer)
         .map_err(|e| AppError::Undecodable(describe(&e)))?;
@@ -61,7 +71,18 @@ pub async fn decode(bytes: Vec<u8>) -> Result<Input, AppError> {
         .await
         .map_err(|e| AppError::Undecodable(describe(&e)))?
         .unchecked_into();
+    let sample_rate = audio.sample_rate().round() as u32;
     let channels = audio.number_of_channels();
+    let first = audio
+        .unchecked_ref::<SharedChannels>()
+        .channel(0)
+        .map_err(|e| AppError::Undecodable(describe(&e)))?;
+    if channels == 1 {
+        return Ok(Recording::Pcm {
+            samples: first,
+            sample_rate,
+        });
+    }
     let mut mono = vec![0.0f32; audio.length() as usize];
     for channel in 0..channels {
         let data = audio
@@ -71,10 +92,20 @@ pub async fn decode(bytes: Vec<u8>) -> Result<Input, AppError> {
             *m += v / channels as f32;
         }
     }
-    Ok(Input::Samples {
-        samples: mono,
-        sample_rate: audio.sample_rate().round() as u32,
+    Ok(Recording::Pcm {
+        samples: Float32Array::from(mono.as_slice()),
+        sample_rate,
     })
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// An `AudioBuffer` whose channels are read as the browser's own Float32Arrays (web-sys's
+    /// `get_channel_data` copies them into a Vec).
+    #[wasm_bindgen(js_name = AudioBuffer)]
+    type SharedChannels;
+    #[wasm_bindgen(method, catch, js_name = getChannelData)]
+    fn channel(this: &SharedChannels, channel: u32) -> Result<Float32Array, JsValue>;
 }
 
 /// Milliseconds on the page's monotonic clock.

@@ -1,17 +1,21 @@
 //! The page's side of the worker [`protocol`](heartbeat_worker::protocol): start the analysis
-//! worker, send it recordings, and match its replies to the requests that are waiting for them.
+//! worker, hand it recordings one at a time, and give each request exactly one answer.
 //!
-//! If the worker dies (a crash on one hostile file, say), the request in flight fails with a
-//! message and a fresh worker is started for the rest of the batch: one bad file never stops it.
+//! One request is in the worker at a time; the rest wait here, their audio not yet transferred.
+//! So when the worker dies (a crash on one hostile file, say) or stops answering, only that
+//! request fails, a fresh worker is started, and the others go to it in order. A worker that
+//! keeps crashing without answering anything in between is a broken build: after
+//! [`MAX_CRASHES`] in a row the engine gives up and says so.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use futures_channel::oneshot;
 use heartbeat_core::report::ModelInfo;
-use heartbeat_worker::protocol::{Analysis, Input, Reply};
-use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array, JSON};
+use heartbeat_worker::envelope::{self, EnvelopeError, Form};
+use heartbeat_worker::protocol::{Analysis, AudioFormat, Reply, Request};
+use js_sys::{Float32Array, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{ErrorEvent, MessageEvent, Worker};
@@ -22,8 +26,11 @@ use crate::error::AppError;
 /// The worker's loader, written by Trunk next to index.html (`data-loader-shim`). Relative, so
 /// the app works under any sub-path.
 const WORKER_URL: &str = "./heartbeat-worker_loader.js";
-/// Crashes tolerated before the engine gives up (a crash on every file means a broken build).
-const MAX_RESTARTS: u32 = 3;
+/// Crashes in a row, with no answer between them, before the engine gives up.
+const MAX_CRASHES: u32 = 3;
+/// How long the worker may spend on one recording. A 10-minute recording takes a few seconds
+/// on a phone; a minute means the worker is stuck.
+const TIMEOUT_MS: i32 = 60_000;
 
 /// What the engine can do right now.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +48,38 @@ pub enum EngineState {
     Failed(AppError),
 }
 
+/// A recording for the worker, still in JavaScript memory: its buffer is transferred to the
+/// worker, never copied through the page's wasm memory.
+#[derive(Debug, Clone)]
+pub enum Recording {
+    /// An audio file's bytes, for the core to decode (WAV, FLAC).
+    Encoded(Uint8Array),
+    /// Mono samples, full scale ±1.
+    Pcm {
+        /// The samples.
+        samples: Float32Array,
+        /// Their rate in Hz.
+        sample_rate: u32,
+    },
+}
+
+impl Recording {
+    fn parts(&self) -> (AudioFormat, JsValue) {
+        match self {
+            Recording::Encoded(bytes) => (AudioFormat::Encoded, bytes.into()),
+            Recording::Pcm {
+                samples,
+                sample_rate,
+            } => (
+                AudioFormat::Pcm {
+                    sample_rate: *sample_rate,
+                },
+                samples.into(),
+            ),
+        }
+    }
+}
+
 /// A finished analysis as the page receives it.
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -50,7 +89,7 @@ pub struct Outcome {
     pub playback: Option<Uint8Array>,
 }
 
-type Waiting = oneshot::Sender<Result<Outcome, AppError>>;
+type Answer = oneshot::Sender<Result<Outcome, AppError>>;
 type Handler = Closure<dyn Fn(JsValue)>;
 
 /// A running analysis worker (a cheap handle: clones share it).
@@ -59,15 +98,28 @@ pub struct Engine {
     inner: Rc<Inner>,
 }
 
+struct Waiting {
+    id: u32,
+    recording: Recording,
+    answer: Answer,
+}
+
+struct InFlight {
+    id: u32,
+    answer: Answer,
+    timer: i32,
+    /// The timeout's callback, dropped once the timer is cleared or has fired.
+    _on_timeout: Closure<dyn FnMut()>,
+}
+
 struct Inner {
     worker: RefCell<Option<Worker>>,
     ready: Cell<bool>,
     failed: RefCell<Option<AppError>>,
-    restarts: Cell<u32>,
+    crashes: Cell<u32>,
     next_id: Cell<u32>,
-    /// Requests made before the worker was ready, sent when it is.
-    backlog: RefCell<Vec<(Object, Array)>>,
-    waiting: RefCell<HashMap<u32, Waiting>>,
+    waiting: RefCell<VecDeque<Waiting>>,
+    in_flight: RefCell<Option<InFlight>>,
     on_state: Box<dyn Fn(EngineState)>,
     /// Event handlers of this and earlier workers. Never dropped: a crashed worker's handler
     /// may be the one running when its replacement is spawned (at most a few per page).
@@ -81,10 +133,10 @@ impl Engine {
             worker: RefCell::new(None),
             ready: Cell::new(false),
             failed: RefCell::new(None),
-            restarts: Cell::new(0),
+            crashes: Cell::new(0),
             next_id: Cell::new(1),
-            backlog: RefCell::new(Vec::new()),
-            waiting: RefCell::new(HashMap::new()),
+            waiting: RefCell::new(VecDeque::new()),
+            in_flight: RefCell::new(None),
             on_state: Box::new(on_state),
             handlers: RefCell::new(Vec::new()),
         });
@@ -92,71 +144,94 @@ impl Engine {
         Self { inner }
     }
 
-    /// Analyses one recording in the worker.
-    pub async fn analyze(&self, input: Input) -> Result<Outcome, AppError> {
+    /// Analyses one recording in the worker, after those handed over before it.
+    pub async fn analyze(&self, recording: Recording) -> Result<Outcome, AppError> {
         if let Some(e) = self.inner.failed.borrow().clone() {
             return Err(e);
         }
         let id = self.inner.next_id.get();
         self.inner.next_id.set(id.wrapping_add(1));
-        let (tx, rx) = oneshot::channel();
-        self.inner.waiting.borrow_mut().insert(id, tx);
-        let (message, transfer) = request(id, input);
-        if self.inner.ready.get() {
-            post(&self.inner, &message, &transfer);
-        } else {
-            self.inner.backlog.borrow_mut().push((message, transfer));
-        }
-        rx.await
+        let (answer, answered) = oneshot::channel();
+        self.inner.waiting.borrow_mut().push_back(Waiting {
+            id,
+            recording,
+            answer,
+        });
+        pump(&self.inner);
+        answered
+            .await
             .unwrap_or_else(|_| Err(AppError::Engine("the request was dropped".into())))
     }
 }
 
-/// Builds an `analyze` message; the audio's buffer is transferred, not copied.
-fn request(id: u32, input: Input) -> (Object, Array) {
-    let message = Object::new();
-    let set = |k: &str, v: &JsValue| {
-        let _ = Reflect::set(&message, &JsValue::from_str(k), v);
-    };
-    set("type", &"analyze".into());
-    set("id", &JsValue::from(id));
-    let buffer = match input {
-        Input::Encoded(bytes) => {
-            let array = Uint8Array::from(bytes.as_slice());
-            set("bytes", &array);
-            array.buffer()
+/// Sends the next waiting request when the worker is ready and idle.
+fn pump(inner: &Rc<Inner>) {
+    while inner.ready.get() && inner.in_flight.borrow().is_none() {
+        let Some(next) = inner.waiting.borrow_mut().pop_front() else {
+            return;
+        };
+        let (format, audio) = next.recording.parts();
+        let request = Request::Analyze {
+            id: next.id,
+            audio: format,
+        };
+        let sent = envelope::seal(&request, Some(&audio), Form::Text)
+            .map_err(|e| e.to_string())
+            .and_then(|(message, transfer)| match inner.worker.borrow().as_ref() {
+                Some(worker) => worker
+                    .post_message_with_transfer(&message, &transfer)
+                    .map_err(|e| describe(&e)),
+                None => Err("no worker".to_owned()),
+            });
+        match sent {
+            Ok(()) => {
+                let weak = Rc::downgrade(inner);
+                let id = next.id;
+                let on_timeout = Closure::<dyn FnMut()>::new(move || {
+                    if let Some(inner) = weak.upgrade() {
+                        timed_out(&inner, id);
+                    }
+                });
+                let timer = web_sys::window()
+                    .and_then(|w| {
+                        w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                            on_timeout.as_ref().unchecked_ref(),
+                            TIMEOUT_MS,
+                        )
+                        .ok()
+                    })
+                    .unwrap_or(0);
+                *inner.in_flight.borrow_mut() = Some(InFlight {
+                    id,
+                    answer: next.answer,
+                    timer,
+                    _on_timeout: on_timeout,
+                });
+            }
+            Err(reason) => {
+                let _ = next.answer.send(Err(AppError::Engine(reason)));
+            }
         }
-        Input::Samples {
-            samples,
-            sample_rate,
-        } => {
-            let array = Float32Array::from(samples.as_slice());
-            set("samples", &array);
-            set("sampleRate", &JsValue::from(sample_rate));
-            array.buffer()
-        }
-    };
-    (message, Array::of1(&buffer))
-}
-
-fn post(inner: &Inner, message: &Object, transfer: &Array) {
-    let result = match inner.worker.borrow().as_ref() {
-        Some(worker) => worker.post_message_with_transfer(message, transfer),
-        None => Err(JsValue::from_str("no worker")),
-    };
-    if let Err(e) = result {
-        let id = Reflect::get(message, &"id".into())
-            .ok()
-            .and_then(|v| v.as_f64())
-            .unwrap_or(-1.0) as u32;
-        settle(inner, id, Err(AppError::Engine(describe(&e))));
     }
 }
 
-fn settle(inner: &Inner, id: u32, result: Result<Outcome, AppError>) {
-    if let Some(tx) = inner.waiting.borrow_mut().remove(&id) {
-        let _ = tx.send(result);
+/// Answers the request in the worker (if it is `id`, or any when `id` is `None`) and sends the
+/// next one.
+fn settle(inner: &Rc<Inner>, id: Option<u32>, result: Result<Outcome, AppError>) {
+    let done = {
+        let mut in_flight = inner.in_flight.borrow_mut();
+        match in_flight.as_ref() {
+            Some(current) if id.is_none_or(|id| id == current.id) => in_flight.take(),
+            _ => None,
+        }
+    };
+    if let Some(done) = done {
+        if let Some(window) = web_sys::window() {
+            window.clear_timeout_with_handle(done.timer);
+        }
+        let _ = done.answer.send(result);
     }
+    pump(inner);
 }
 
 fn spawn(inner: &Rc<Inner>) {
@@ -178,7 +253,7 @@ fn spawn(inner: &Rc<Inner>) {
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| "the worker script could not be loaded".to_owned());
         if let Some(inner) = weak.upgrade() {
-            crashed(&inner, message);
+            crashed(&inner, &message);
         }
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -189,97 +264,81 @@ fn spawn(inner: &Rc<Inner>) {
 }
 
 fn receive(inner: &Rc<Inner>, data: &JsValue) {
-    // The playable copy is bytes, not JSON: take it off before reading the rest.
-    let playback = Reflect::get(data, &"playback".into())
-        .ok()
-        .and_then(|v| v.dyn_into::<Uint8Array>().ok());
-    if playback.is_some() {
-        let _ = Reflect::delete_property(data.unchecked_ref::<Object>(), &"playback".into());
-    }
-    let reply = JSON::stringify(data)
-        .ok()
-        .and_then(|json| json.as_string())
-        .and_then(|json| serde_json::from_str::<Reply>(&json).ok());
-    match reply {
-        Some(Reply::Ready {
+    let opened = match envelope::open::<Reply>(data) {
+        Ok(opened) => opened,
+        Err(EnvelopeError::NotOurs) => return,
+        // The worker answers in order, so an unreadable reply is the one in flight's.
+        Err(e) => {
+            let message = format!("the analysis engine's answer could not be read ({e})");
+            return settle(inner, None, Err(AppError::Analysis(message)));
+        }
+    };
+    match opened.message {
+        Reply::Ready {
             model,
             model_load_ms,
-        }) => {
+        } => {
             inner.ready.set(true);
             (inner.on_state)(EngineState::Ready {
                 model,
                 model_load_ms,
             });
-            let backlog = std::mem::take(&mut *inner.backlog.borrow_mut());
-            for (message, transfer) in backlog {
-                post(inner, &message, &transfer);
-            }
+            pump(inner);
         }
-        Some(Reply::Result { id, analysis }) => settle(
-            inner,
-            id,
-            Ok(Outcome {
+        Reply::Result { id, analysis } => {
+            inner.crashes.set(0);
+            let playback = opened.audio.and_then(|a| a.dyn_into::<Uint8Array>().ok());
+            let outcome = Outcome {
                 analysis: *analysis,
                 playback,
-            }),
-        ),
-        Some(Reply::Error { id, message }) => settle(inner, id, Err(AppError::Analysis(message))),
-        Some(Reply::Fatal { message }) => fail(inner, AppError::Engine(message)),
-        None => {} // Not a reply of ours; nothing is waiting for it.
+            };
+            settle(inner, Some(id), Ok(outcome));
+        }
+        Reply::Error { id, message } => {
+            inner.crashes.set(0);
+            settle(inner, Some(id), Err(AppError::Analysis(message)));
+        }
+        Reply::Fatal { message } => fail(inner, AppError::Engine(message)),
     }
 }
 
-/// The worker died: fail what it held, start a new one for whatever comes next.
-fn crashed(inner: &Rc<Inner>, message: String) {
+/// The worker spent too long on a recording: stop it, as if it had crashed on it.
+fn timed_out(inner: &Rc<Inner>, id: u32) {
+    if inner.in_flight.borrow().as_ref().map(|f| f.id) == Some(id) {
+        let seconds = TIMEOUT_MS / 1000;
+        crashed(
+            inner,
+            &format!("it took longer than {seconds} s and was stopped"),
+        );
+    }
+}
+
+/// The worker died: fail the request it held, start a new one for the others.
+fn crashed(inner: &Rc<Inner>, reason: &str) {
     if let Some(worker) = inner.worker.borrow_mut().take() {
         worker.terminate();
     }
     inner.ready.set(false);
-    let held: Vec<Waiting> = {
-        let backlog_ids: Vec<u32> = inner
-            .backlog
-            .borrow()
-            .iter()
-            .filter_map(|(m, _)| Reflect::get(m, &"id".into()).ok()?.as_f64())
-            .map(|id| id as u32)
-            .collect();
-        let mut waiting = inner.waiting.borrow_mut();
-        let in_flight: Vec<u32> = waiting
-            .keys()
-            .copied()
-            .filter(|id| !backlog_ids.contains(id))
-            .collect();
-        in_flight
-            .iter()
-            .filter_map(|id| waiting.remove(id))
-            .collect()
-    };
-    for tx in held {
-        let _ = tx.send(Err(AppError::Analysis(format!(
-            "the analysis crashed on this recording ({message}); the next files go on"
-        ))));
-    }
-    let restarts = inner.restarts.get() + 1;
-    inner.restarts.set(restarts);
-    if restarts > MAX_RESTARTS {
-        fail(inner, AppError::Engine(message));
+    let crashes = inner.crashes.get() + 1;
+    inner.crashes.set(crashes);
+    let message =
+        format!("the analysis failed on this recording ({reason}); the next recordings go on");
+    settle(inner, None, Err(AppError::Analysis(message)));
+    if crashes > MAX_CRASHES {
+        fail(inner, AppError::Engine(reason.to_owned()));
     } else {
         spawn(inner);
     }
 }
 
 /// Nothing can be analysed any more: say so to everyone waiting and to the page.
-fn fail(inner: &Inner, error: AppError) {
+fn fail(inner: &Rc<Inner>, error: AppError) {
     *inner.failed.borrow_mut() = Some(error.clone());
-    inner.backlog.borrow_mut().clear();
-    let waiting: Vec<Waiting> = inner
-        .waiting
-        .borrow_mut()
-        .drain()
-        .map(|(_, tx)| tx)
-        .collect();
-    for tx in waiting {
-        let _ = tx.send(Err(error.clone()));
+    inner.ready.set(false);
+    settle(inner, None, Err(error.clone()));
+    let waiting: Vec<Waiting> = inner.waiting.borrow_mut().drain(..).collect();
+    for request in waiting {
+        let _ = request.answer.send(Err(error.clone()));
     }
     (inner.on_state)(EngineState::Failed(error));
 }

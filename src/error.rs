@@ -56,6 +56,15 @@ pub enum AppError {
         "the history cannot be saved in this browser ({0}): results stay until the page is closed"
     )]
     StorageUnavailable(String),
+    /// The deployer's `embed.json` cannot be used; no portal is listened to until it is fixed.
+    #[error(
+        "embed.json, the list of portals allowed to send recordings, cannot be used ({0}); no \
+         portal is listened to. Write it as {{\"allowed_origins\": [\"https://portal.example\"]}}"
+    )]
+    EmbedConfig(String),
+    /// A portal's message that cannot be answered as it is.
+    #[error("{0}")]
+    EmbedRequest(String),
 }
 
 /// Files larger than this are refused before their bytes are read into the tab's memory. Ten

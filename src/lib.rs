@@ -8,6 +8,7 @@
 
 pub mod batch;
 pub mod card;
+pub mod embed;
 pub mod error;
 pub mod format;
 pub mod history;

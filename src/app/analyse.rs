@@ -3,14 +3,17 @@
 
 use std::sync::Arc;
 
+use js_sys::Float32Array;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::{File, FileList, HtmlInputElement};
 
+use super::embed;
 use super::result::ResultView;
 use super::{AppState, Notice};
 use crate::batch::{self, Job, SortKey, Status};
 use crate::browser;
+use crate::engine::Recording;
 use crate::error::AppError;
 use crate::format;
 use crate::history::Entry;
@@ -27,7 +30,7 @@ pub fn AnalysePage() -> impl IntoView {
     let on_pick = move |ev: leptos::ev::Event| {
         let input: HtmlInputElement = event_target(&ev);
         if let Some(files) = input.files() {
-            enqueue(state, files_of(&files));
+            enqueue_files(state, files_of(&files));
         }
         // Clearing lets the same file be picked again (after re-recording it, say).
         input.set_value("");
@@ -36,7 +39,7 @@ pub fn AnalysePage() -> impl IntoView {
         ev.prevent_default();
         dragging.set(false);
         if let Some(files) = ev.data_transfer().and_then(|d| d.files()) {
-            enqueue(state, files_of(&files));
+            enqueue_files(state, files_of(&files));
         }
     };
 
@@ -71,20 +74,39 @@ fn files_of(list: &FileList) -> Vec<File> {
     (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
-/// A file waiting for the worker.
+/// Where a recording comes from.
+pub(super) enum Source {
+    /// A file the user picked or dropped.
+    File(File),
+    /// A live take from the microphone.
+    Take {
+        /// The take, mono.
+        samples: Float32Array,
+        /// Its rate in Hz.
+        sample_rate: u32,
+        /// Where the result's player plays it from.
+        playback_url: Option<String>,
+    },
+    /// A portal's request through the embed API: answered once analysed.
+    Portal(embed::Call),
+}
+
+/// A recording waiting for the worker.
 pub(super) struct Pick {
     id: u32,
-    file: File,
+    source: Source,
     /// When it was picked (the page's clock, ms).
     picked_at: f64,
-    /// The first file of what was picked together: its result is shown when done, so picking
-    /// a file shows its result and a batch opens on its first file.
+    /// The first of what was picked together: its result is shown when done, so picking a
+    /// file shows its result and a batch opens on its first file.
     lead: bool,
 }
 
-/// Queues files and makes sure someone works through the queue.
-fn enqueue(state: AppState, files: Vec<File>) {
-    if files.is_empty() {
+/// Queues recordings, named as the results list shows them, and makes sure someone works
+/// through the queue. Files, live takes and portal requests share it, so each is answered
+/// in the order it came.
+pub(super) fn enqueue(state: AppState, recordings: Vec<(String, Source)>) {
+    if recordings.is_empty() {
         return;
     }
     let picked_at = browser::now_ms();
@@ -92,20 +114,20 @@ fn enqueue(state: AppState, files: Vec<File>) {
         .jobs
         .with_untracked(|jobs| jobs.last().map_or(1, |j| j.id + 1));
     state.jobs.update(|jobs| {
-        for (i, file) in files.iter().enumerate() {
+        for (i, (name, _)) in recordings.iter().enumerate() {
             jobs.push(Job {
                 id: first_id + i as u32,
-                name: file.name(),
+                name: name.clone(),
                 status: Status::Queued,
                 total_ms: None,
             });
         }
     });
     state.queue.update_value(|queue| {
-        for (i, file) in files.into_iter().enumerate() {
+        for (i, (_, source)) in recordings.into_iter().enumerate() {
             queue.push_back(Pick {
                 id: first_id + i as u32,
-                file,
+                source,
                 picked_at,
                 lead: i == 0,
             });
@@ -122,29 +144,81 @@ fn enqueue(state: AppState, files: Vec<File>) {
     }
 }
 
-/// One file from bytes to a result on screen and in the history.
+/// Queues a live take: analysed, shown and kept in the history like a dropped file.
+pub(super) fn enqueue_take(
+    state: AppState,
+    name: String,
+    samples: Float32Array,
+    sample_rate: u32,
+    playback_url: Option<String>,
+) {
+    let take = Source::Take {
+        samples,
+        sample_rate,
+        playback_url,
+    };
+    enqueue(state, vec![(name, take)]);
+}
+
+fn enqueue_files(state: AppState, files: Vec<File>) {
+    enqueue(
+        state,
+        files
+            .into_iter()
+            .map(|file| (file.name(), Source::File(file)))
+            .collect(),
+    );
+}
+
+/// The recording a source holds, as the worker takes it.
+async fn recording(source: &Source) -> Result<Recording, AppError> {
+    match source {
+        Source::File(file) => browser::decode(browser::read_file(file).await?).await,
+        Source::Take {
+            samples,
+            sample_rate,
+            ..
+        } => Ok(Recording::Pcm {
+            samples: samples.clone(),
+            sample_rate: *sample_rate,
+        }),
+        Source::Portal(call) => call.recording().await,
+    }
+}
+
+/// Where the page can play a source's recording from, once it has a result.
+fn playback_url(source: &Source) -> Option<String> {
+    match source {
+        Source::File(file) => browser::object_url(file),
+        Source::Take { playback_url, .. } => playback_url.clone(),
+        Source::Portal(call) => call.playback_url(),
+    }
+}
+
+/// One recording from its source to a result on screen, in the history and, for a portal's,
+/// in the portal's hands.
 async fn process(state: AppState, pick: Pick) {
     let Pick {
         id,
-        file,
+        source,
         picked_at,
         lead,
     } = pick;
     set_status(state, id, Status::Analysing);
     let engine = state.engine.with_value(Clone::clone);
-    let outcome = async {
-        let bytes = browser::read_file(&file).await?;
-        let input = browser::decode(bytes).await?;
-        engine.analyze(input).await
+    let outcome = async { engine.analyze(recording(&source).await?).await }.await;
+    if let Source::Portal(call) = &source {
+        call.answer(outcome.as_ref().map(|o| &o.analysis.report));
     }
-    .await;
-    let (analysis, playback) = match outcome {
-        Ok(outcome) => (Arc::new(outcome.analysis), outcome.playback),
+    let (analysis, url) = match outcome {
+        Ok(outcome) => {
+            let url = match &outcome.playback {
+                Some(wav) => browser::wav_url(wav),
+                None => playback_url(&source),
+            };
+            (Arc::new(outcome.analysis), url)
+        }
         Err(e) => return set_status(state, id, Status::Failed(e)),
-    };
-    let url = match playback {
-        Some(wav) => browser::wav_url(&wav),
-        None => browser::object_url(&file),
     };
     if let Some(url) = url {
         state.audio.update_value(|urls| {
@@ -157,15 +231,18 @@ async fn process(state: AppState, pick: Pick) {
     set_status(state, id, Status::Done(analysis.clone()));
     browser::after_next_paint().await;
     let total_ms = browser::now_ms() - picked_at;
-    state.jobs.update(|jobs| {
-        if let Some(job) = jobs.iter_mut().find(|j| j.id == id) {
-            job.total_ms = Some(total_ms);
-        }
+    let name = state.jobs.try_update(|jobs| {
+        let job = jobs.iter_mut().find(|j| j.id == id)?;
+        job.total_ms = Some(total_ms);
+        Some(job.name.clone())
     });
+    if !state.keeps_history() {
+        return;
+    }
     state.history.update(|history| {
         history.add(Entry {
             id: browser::new_id(),
-            file: file.name(),
+            file: name.flatten().unwrap_or_default(),
             analysed_at_ms: browser::epoch_ms(),
             total_ms: Some(total_ms),
             analysis: (*analysis).clone(),

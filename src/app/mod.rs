@@ -4,6 +4,7 @@
 mod analyse;
 mod analytics;
 mod chart;
+mod embed;
 mod history;
 mod model;
 mod result;
@@ -17,6 +18,7 @@ use heartbeat_core::ModelCard;
 use crate::batch::Job;
 use crate::browser;
 use crate::card::{self, CardView};
+use crate::embed::EmbedOptions;
 use crate::engine::{Engine, EngineState};
 use crate::error::AppError;
 use crate::format;
@@ -56,12 +58,20 @@ pub struct AppState {
     engine: StoredValue<Engine, LocalStorage>,
     /// The bundled model card, or why it cannot be read.
     pub card: StoredValue<Result<(ModelCard, CardView), String>>,
+    /// How the app runs inside a portal's iframe (`?embed=1`); `None` when it is not embedded.
+    pub embed: Option<EmbedOptions>,
 }
 
 impl AppState {
     /// Shows a notice, replacing the previous one.
     pub fn tell(&self, notice: Notice) {
         self.notice.set(Some(notice));
+    }
+
+    /// Whether results go into this browser's history: always, except embedded in a portal
+    /// that did not ask for it (`?embed=1&history=1`).
+    pub fn keeps_history(&self) -> bool {
+        self.embed.is_none_or(|options| options.history)
     }
 
     /// Saves the history, telling the user if the browser refuses; the on-screen state is kept.
@@ -104,8 +114,16 @@ pub fn App() -> impl IntoView {
         busy: StoredValue::new(false),
         engine: StoredValue::new_local(engine),
         card: StoredValue::new(card::bundled()),
+        embed: web_sys::window()
+            .and_then(|w| w.location().search().ok())
+            .and_then(|query| EmbedOptions::from_query(&query)),
     };
     provide_context(state);
+    if let Some(options) = state.embed {
+        mark_embedded(options);
+        embed::start(state);
+    }
+    let show_nav = state.embed.is_none_or(|options| options.nav);
 
     let route = RwSignal::new(current_route());
     let listener = window_event_listener(leptos::ev::hashchange, move |_| {
@@ -127,7 +145,7 @@ pub fn App() -> impl IntoView {
                 <h1>"HeartBeat"</h1>
                 <p class="tagline">"Heart-sound screening that runs entirely in your browser"</p>
             </div>
-            <Nav route/>
+            <Show when=move || show_nav><Nav route/></Show>
         </header>
         <EngineStatus/>
         <NoticeBanner/>
@@ -160,6 +178,16 @@ fn mark_ready() {
     }
     if let Some(performance) = window.performance() {
         let _ = performance.mark("hb:ready");
+    }
+}
+
+/// Lets the stylesheet lay the page out compactly inside a portal.
+fn mark_embedded(options: EmbedOptions) {
+    let root = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element());
+    if let Some(root) = root {
+        let _ = root.set_attribute("data-embedded", if options.nav { "nav" } else { "compact" });
     }
 }
 

@@ -33,10 +33,11 @@ const HOST_PAGE = `<!DOCTYPE html>
 </body></html>`;
 
 /**
- * Serves dist/ under APP_PATH (plus `${APP_PATH}host.html`) on 127.0.0.1 at a free port.
+ * Serves dist/ under APP_PATH (plus `${APP_PATH}host.html`, and `extra`: file name → contents,
+ * e.g. a deployer's embed.json) on 127.0.0.1 at a free port.
  * Resolves to { origin, appUrl, hostUrl, close }.
  */
-export async function serveDist() {
+export async function serveDist(extra = {}) {
   if (!existsSync(join(DIST, 'index.html'))) {
     throw new Error(`${DIST}/index.html is missing: run \`trunk build --release\` first`);
   }
@@ -44,6 +45,11 @@ export async function serveDist() {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     if (path === `${APP_PATH}host.html`) {
       res.writeHead(200, { 'content-type': TYPES['.html'] }).end(HOST_PAGE);
+      return;
+    }
+    const name = path.slice(APP_PATH.length);
+    if (path.startsWith(APP_PATH) && Object.hasOwn(extra, name)) {
+      res.writeHead(200, { 'content-type': TYPES[extname(name)] ?? 'text/plain' }).end(extra[name]);
       return;
     }
     if (!path.startsWith(APP_PATH)) {
@@ -69,6 +75,28 @@ export async function serveDist() {
     origin,
     appUrl: `${origin}${APP_PATH}`,
     hostUrl: `${origin}${APP_PATH}host.html`,
+    close: () => new Promise((ok) => server.close(ok)),
+  };
+}
+
+/** A page with nothing on it, for scripts a test runs on another origin. */
+const BLANK_PAGE = '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>blank</title><link rel="icon" href="data:,"></head><body></body></html>';
+
+/**
+ * Serves the example portal page (examples/portal/index.html) at `/`, and a blank page at
+ * `/blank.html`, on 127.0.0.1 at a free port: another origin than the app's.
+ * Resolves to { origin, close }.
+ */
+export async function servePortal() {
+  const pages = { '/': readFileSync(join(ROOT, 'examples/portal/index.html')), '/blank.html': BLANK_PAGE };
+  const server = createServer((req, res) => {
+    const page = pages[new URL(req.url, 'http://x').pathname];
+    if (page) res.writeHead(200, { 'content-type': TYPES['.html'] }).end(page);
+    else res.writeHead(404).end('not found');
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    origin: `http://127.0.0.1:${server.address().port}`,
     close: () => new Promise((ok) => server.close(ok)),
   };
 }

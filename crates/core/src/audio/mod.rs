@@ -24,7 +24,7 @@ pub struct Audio {
 }
 
 /// Sample rates outside this range come from damaged headers, not real recorders.
-const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 100..=768_000;
+pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 100..=768_000;
 
 impl Audio {
     /// Wraps already-decoded mono samples (what the browser's `decodeAudioData` gives us).
