@@ -113,6 +113,9 @@ struct InFlight {
 }
 
 struct Inner {
+    /// The worker's script, and how long it may take per recording.
+    url: String,
+    timeout_ms: i32,
     worker: RefCell<Option<Worker>>,
     ready: Cell<bool>,
     failed: RefCell<Option<AppError>>,
@@ -129,7 +132,14 @@ struct Inner {
 impl Engine {
     /// Starts the worker; `on_state` hears when it is ready or has failed.
     pub fn start(on_state: impl Fn(EngineState) + 'static) -> Self {
+        Self::with_worker(WORKER_URL, TIMEOUT_MS, on_state)
+    }
+
+    /// Starts the worker at `url`, allowing it `timeout_ms` per recording.
+    fn with_worker(url: &str, timeout_ms: i32, on_state: impl Fn(EngineState) + 'static) -> Self {
         let inner = Rc::new(Inner {
+            url: url.to_owned(),
+            timeout_ms,
             worker: RefCell::new(None),
             ready: Cell::new(false),
             failed: RefCell::new(None),
@@ -196,7 +206,7 @@ fn pump(inner: &Rc<Inner>) {
                     .and_then(|w| {
                         w.set_timeout_with_callback_and_timeout_and_arguments_0(
                             on_timeout.as_ref().unchecked_ref(),
-                            TIMEOUT_MS,
+                            inner.timeout_ms,
                         )
                         .ok()
                     })
@@ -235,7 +245,7 @@ fn settle(inner: &Rc<Inner>, id: Option<u32>, result: Result<Outcome, AppError>)
 }
 
 fn spawn(inner: &Rc<Inner>) {
-    let worker = match Worker::new(WORKER_URL) {
+    let worker = match Worker::new(&inner.url) {
         Ok(worker) => worker,
         Err(e) => return fail(inner, AppError::Engine(describe(&e))),
     };
@@ -305,7 +315,7 @@ fn receive(inner: &Rc<Inner>, data: &JsValue) {
 /// The worker spent too long on a recording: stop it, as if it had crashed on it.
 fn timed_out(inner: &Rc<Inner>, id: u32) {
     if inner.in_flight.borrow().as_ref().map(|f| f.id) == Some(id) {
-        let seconds = TIMEOUT_MS / 1000;
+        let seconds = f64::from(inner.timeout_ms) / 1000.0;
         crashed(
             inner,
             &format!("it took longer than {seconds} s and was stopped"),
@@ -341,4 +351,102 @@ fn fail(inner: &Rc<Inner>, error: AppError) {
         let _ = request.answer.send(Err(error.clone()));
     }
     (inner.on_state)(EngineState::Failed(error));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::future::join_all;
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// A stand-in worker that speaks the protocol and misbehaves on cue: the first byte of each
+    /// recording says what to do (0: answer, 1: crash, 2: garble the reply, 3: never answer).
+    const FAKE_WORKER: &str = r#"
+        const send = (message) => postMessage({ heartbeat: JSON.stringify(message) });
+        send({ type: 'ready', model: { name: 'fake', version: '0', trained: true }, model_load_ms: 1 });
+        onmessage = (event) => {
+            const request = JSON.parse(event.data.heartbeat);
+            const cue = new Uint8Array(event.data.audio)[0];
+            if (cue === 1) throw new Error('boom');
+            if (cue === 2) return postMessage({ heartbeat: '{"type": "resu' });
+            if (cue === 3) return;
+            send({ type: 'error', id: request.id, message: `answered ${request.id}` });
+        };
+    "#;
+
+    fn fake_worker_url() -> String {
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type("text/javascript");
+        let parts = js_sys::Array::of1(&JsValue::from_str(FAKE_WORKER));
+        let blob =
+            web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).expect("blob");
+        web_sys::Url::create_object_url_with_blob(&blob).expect("url")
+    }
+
+    fn cue(byte: u8) -> Recording {
+        Recording::Encoded(Uint8Array::from([byte].as_slice()))
+    }
+
+    /// Each request's answer in words: what the fake worker said, or the engine's error.
+    async fn answers(engine: &Engine, cues: &[u8]) -> Vec<String> {
+        let requests = cues.iter().map(|&c| engine.analyze(cue(c)));
+        join_all(requests)
+            .await
+            .into_iter()
+            .map(|answer| match answer {
+                Ok(_) => "a result".to_owned(),
+                Err(e) => e.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    async fn every_request_is_answered_once_in_order_through_crashes_garbles_and_hangs() {
+        let engine = Engine::with_worker(&fake_worker_url(), 300, |_| {});
+        let said = answers(&engine, &[0, 1, 0, 2, 0, 3, 0]).await;
+        assert_eq!(said[0], "answered 1");
+        assert!(
+            said[1].contains("boom") && said[1].contains("next recordings go on"),
+            "{}",
+            said[1]
+        );
+        // A fresh worker took the rest, in order.
+        assert_eq!(said[2], "answered 3");
+        assert!(said[3].contains("could not be read"), "{}", said[3]);
+        assert_eq!(said[4], "answered 5");
+        assert!(said[5].contains("longer than 0.3 s"), "{}", said[5]);
+        assert_eq!(said[6], "answered 7");
+    }
+
+    #[test]
+    async fn answers_restore_the_crash_budget_and_crashes_in_a_row_exhaust_it() {
+        let states = Rc::new(RefCell::new(Vec::new()));
+        let seen = states.clone();
+        let engine = Engine::with_worker(&fake_worker_url(), 5_000, move |state| {
+            seen.borrow_mut().push(state)
+        });
+        // Twice the budget in crashes, each followed by an answer: the engine carries on.
+        let cues: Vec<u8> = (0..2 * MAX_CRASHES).flat_map(|_| [1, 0]).collect();
+        let said = answers(&engine, &cues).await;
+        assert!(
+            said.iter()
+                .skip(1)
+                .step_by(2)
+                .all(|s| s.starts_with("answered")),
+            "{said:?}"
+        );
+        // Crashes with nothing answered between them: a broken build, said once and for all.
+        let crashes = vec![1; MAX_CRASHES as usize + 1];
+        let said = answers(&engine, &crashes).await;
+        assert!(said.iter().all(|s| s.contains("boom")), "{said:?}");
+        assert!(matches!(
+            states.borrow().last(),
+            Some(EngineState::Failed(_))
+        ));
+        let after = engine
+            .analyze(cue(0))
+            .await
+            .expect_err("the engine gave up");
+        assert!(after.to_string().contains("reload the page"), "{after}");
+    }
 }
