@@ -25,6 +25,8 @@ use crate::embed::{check_pcm, AllowList, ALLOW_LIST_FILE};
 use crate::engine::{EngineState, Recording};
 use crate::error::{check_size, AppError};
 
+/// Messages kept while embed.json loads (a few status polls); more are dropped as rejected.
+const MAX_EARLY_MESSAGES: usize = 64;
 /// Longest name a portal may give a recording for the results list.
 const MAX_NAME_CHARS: usize = 200;
 
@@ -56,7 +58,12 @@ pub fn start(state: AppState) {
     let listening = bridge.clone();
     let handle = window_event_listener(leptos::ev::message, move |event: MessageEvent| {
         if listening.allowed.borrow().is_none() {
-            listening.early.borrow_mut().push(event);
+            let mut early = listening.early.borrow_mut();
+            if early.len() < MAX_EARLY_MESSAGES {
+                early.push(event);
+            } else {
+                listening.rejected.set(listening.rejected.get() + 1);
+            }
         } else {
             receive(state, &listening, &event);
         }
@@ -153,19 +160,44 @@ fn receive(state: AppState, bridge: &Rc<Bridge>, event: &MessageEvent) {
     let Some(reply_to) = event.source().map(JsCast::unchecked_into::<Window>) else {
         return;
     };
-    let opened = match envelope::open::<HostRequest>(&event.data()) {
+    // Everything but a status request goes through the page's queue, refusals too, so a
+    // portal's requests are answered in the order it sent them.
+    let queue = |id: Option<HostId>, name: Option<String>, audio: PortalAudio| {
+        let name = name
+            .map(|n| n.chars().take(MAX_NAME_CHARS).collect())
+            .unwrap_or_else(|| match &id {
+                Some(id) => format!("portal request {}", id_text(id)),
+                None => "portal request".to_owned(),
+            });
+        bridge.pending.set(bridge.pending.get() + 1);
+        let call = Call {
+            id,
+            origin: origin.clone(),
+            reply_to: reply_to.clone(),
+            audio,
+            bridge: bridge.clone(),
+            answered: Cell::new(false),
+        };
+        analyse::enqueue(state, vec![(name, Source::Portal(call))]);
+    };
+    let data = event.data();
+    let opened = match envelope::open::<HostRequest>(&data) {
         Ok(opened) => opened,
         Err(EnvelopeError::NotOurs) => return,
         Err(e) => {
-            let id = readable_id(&event.data());
-            let message = format!("{e}: see the README's “Embedding HeartBeat in a portal”");
-            return post(&reply_to, &origin, &HostReply::Error { id, message });
+            let why = format!("{e}: see the README's “Embedding HeartBeat in a portal”");
+            let refused = PortalAudio::Refused(AppError::EmbedRequest(why));
+            return queue(readable_id(&data), None, refused);
         }
     };
-    let id = opened.message.id().clone();
-    if matches!(&id, HostId::Text(text) if text.chars().count() > MAX_HOST_ID_CHARS) {
-        let message = format!("the request's id is longer than {MAX_HOST_ID_CHARS} characters");
-        return post(&reply_to, &origin, &HostReply::Error { id: None, message });
+    if matches!(opened.message.id(), HostId::Text(text) if text.chars().count() > MAX_HOST_ID_CHARS)
+    {
+        let why = format!("the request's id is longer than {MAX_HOST_ID_CHARS} characters");
+        return queue(
+            None,
+            None,
+            PortalAudio::Refused(AppError::EmbedRequest(why)),
+        );
     }
     match opened.message {
         HostRequest::Status { id } => {
@@ -176,34 +208,11 @@ fn receive(state: AppState, bridge: &Rc<Bridge>, event: &MessageEvent) {
             id,
             sample_rate,
             name,
-        } => match portal_audio(opened.audio, sample_rate) {
-            Ok(audio) => {
-                let name = name
-                    .map(|n| n.chars().take(MAX_NAME_CHARS).collect())
-                    .unwrap_or_else(|| format!("portal recording {}", id_text(&id)));
-                bridge.pending.set(bridge.pending.get() + 1);
-                let call = Call {
-                    id,
-                    origin,
-                    reply_to,
-                    audio,
-                    bridge: bridge.clone(),
-                    answered: Cell::new(false),
-                };
-                analyse::enqueue(state, vec![(name, Source::Portal(call))]);
-            }
-            Err(e) => {
-                let message = e.to_string();
-                post(
-                    &reply_to,
-                    &origin,
-                    &HostReply::Error {
-                        id: Some(id),
-                        message,
-                    },
-                );
-            }
-        },
+        } => {
+            let audio =
+                portal_audio(opened.audio, sample_rate).unwrap_or_else(PortalAudio::Refused);
+            queue(Some(id), name, audio);
+        }
     }
 }
 
@@ -243,7 +252,7 @@ fn status(state: AppState, bridge: &Bridge) -> EmbedStatus {
     }
 }
 
-/// A portal's recording as it arrived.
+/// A portal's recording as it arrived, or why it was refused.
 enum PortalAudio {
     /// An audio file's bytes, with a copy the result's player can play.
     Encoded {
@@ -255,6 +264,8 @@ enum PortalAudio {
         samples: Float32Array,
         sample_rate: u32,
     },
+    /// Nothing to analyse: the request was refused, and why.
+    Refused(AppError),
 }
 
 /// Checks a request's audio against its message and the page's limits, before queuing it.
@@ -300,7 +311,7 @@ fn portal_audio(audio: Option<JsValue>, sample_rate: Option<u32>) -> Result<Port
 /// A portal's analysis request, waiting in the page's queue. Answered exactly once: by
 /// [`Call::answer`], or, should it be dropped unanswered, with an error.
 pub struct Call {
-    id: HostId,
+    id: Option<HostId>,
     origin: String,
     reply_to: Window,
     audio: PortalAudio,
@@ -320,6 +331,7 @@ impl Call {
                 samples: samples.clone(),
                 sample_rate: *sample_rate,
             }),
+            PortalAudio::Refused(why) => Err(why.clone()),
         }
     }
 
@@ -336,12 +348,16 @@ impl Call {
     /// Sends the portal its report, or why there is none.
     pub fn answer(&self, outcome: Result<&Report, &AppError>) {
         let reply = match outcome {
-            Ok(report) => HostReply::Result {
-                id: self.id.clone(),
-                report: Box::new(report.clone()),
+            Ok(report) => match &self.id {
+                Some(id) => HostReply::Result {
+                    id: id.clone(),
+                    report: Box::new(report.clone()),
+                },
+                // Refused requests are the only ones without an id, and they have no report.
+                None => return,
             },
             Err(e) => HostReply::Error {
-                id: Some(self.id.clone()),
+                id: self.id.clone(),
                 message: e.to_string(),
             },
         };
@@ -363,7 +379,7 @@ impl Call {
 impl Drop for Call {
     fn drop(&mut self) {
         self.send(&HostReply::Error {
-            id: Some(self.id.clone()),
+            id: self.id.clone(),
             message: "the app dropped this request before analysing it: send it again".into(),
         });
     }
