@@ -65,6 +65,46 @@ pub enum AppError {
     /// A portal's message that cannot be answered as it is.
     #[error("{0}")]
     EmbedRequest(String),
+    /// The user, or the browser's settings, refused HeartBeat the microphone.
+    #[error(
+        "HeartBeat is not allowed to use the microphone: allow it for this site (the icon beside \
+         the address), then press Record again, or choose a recording made with another app"
+    )]
+    MicrophoneDenied,
+    /// No microphone is connected.
+    #[error(
+        "no microphone was found: connect the stethoscope or a microphone, then press Record \
+         again"
+    )]
+    NoMicrophone,
+    /// There is a microphone but it could not be opened (another app holds it, or this browser
+    /// cannot record on this page).
+    #[error(
+        "the microphone could not be started ({0}): close other apps that use it, then press \
+         Record again"
+    )]
+    MicrophoneUnavailable(String),
+    /// The microphone went away (unplugged, or taken by another app) during a take.
+    #[error(
+        "the microphone was disconnected during the recording{}: reconnect it, then press \
+         Record again",
+        if *.analysed { "; what was recorded until then is analysed below" } else { "" }
+    )]
+    MicrophoneDisconnected {
+        /// Whether what was recorded before was long enough to be analysed, and was.
+        analysed: bool,
+    },
+    /// The take was stopped before it was as long as the analysis needs.
+    #[error(
+        "the recording lasted only {seconds:.1} s and the analysis needs at least \
+         {min_seconds:.0} s: press Record again and keep recording for longer"
+    )]
+    RecordingTooShort {
+        /// How long it lasted.
+        seconds: f32,
+        /// The shortest take the model can judge (its window).
+        min_seconds: f32,
+    },
 }
 
 /// Files larger than this are refused before their bytes are read into the tab's memory. Ten

@@ -3,8 +3,8 @@
 //!
 //! The analysis itself runs in a Web Worker (`crates/worker`) over the same core as the CLI;
 //! this crate is the page: what the user picks, sees and keeps. The plain-data modules
-//! ([`batch`], [`history`], [`format`], [`error`]) are tested natively; the components, the
-//! charts and the browser glue exist only for `wasm32`.
+//! ([`batch`], [`history`], [`format`], [`error`], [`take`]) are tested natively; the
+//! components, the charts and the browser glue exist only for `wasm32`.
 
 pub mod batch;
 pub mod card;
@@ -13,6 +13,7 @@ pub mod error;
 pub mod format;
 pub mod history;
 pub mod route;
+pub mod take;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
