@@ -23,6 +23,8 @@ mod browser;
 pub mod charts;
 #[cfg(target_arch = "wasm32")]
 mod engine;
+#[cfg(target_arch = "wasm32")]
+mod recorder;
 
 #[cfg(target_arch = "wasm32")]
 pub use app::App;

@@ -7,6 +7,7 @@ mod chart;
 mod embed;
 mod history;
 mod model;
+mod record;
 mod result;
 
 use std::collections::{HashMap, VecDeque};
