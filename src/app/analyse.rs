@@ -65,6 +65,7 @@ pub fn AnalysePage() -> impl IntoView {
             <input id="file-input" class="visually-hidden" type="file" multiple accept=ACCEPT on:change=on_pick/>
             <p class="hint">{hint}</p>
         </section>
+        <super::record::Recorder/>
         <Batch/>
         <Selected/>
     }
