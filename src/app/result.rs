@@ -195,10 +195,17 @@ fn Charts(analysis: Arc<Analysis>, audio: Option<String>) -> impl IntoView {
         let fraction = (t / f64::from(duration.max(1e-3))).clamp(0.0, 1.0) as f32;
         let left = (a.left + fraction * (a.right - a.left)) * 100.0;
         Some(
-            view! { <div class="cursor" style=format!("left: {left:.2}%") aria-hidden="true"></div> },
+            // A style property, not a style attribute: the CSP allows no inline styles.
+            view! { <div class="cursor" style:left=format!("{left:.2}%") aria-hidden="true"></div> },
         )
     };
     let follow = move |_| follow_playback(player, position);
+    // A detached <audio> goes on playing: stop it when the result leaves the page.
+    on_cleanup(move || {
+        if let Some(Some(el)) = player.try_get_untracked() {
+            let _ = el.pause();
+        }
+    });
 
     let waveform_caption = format!(
         "Shading: each analysed {window_s:.0} s window by the model's probability of abnormal; {above} of \
@@ -253,11 +260,15 @@ fn Charts(analysis: Arc<Analysis>, audio: Option<String>) -> impl IntoView {
 
 /// Moves the cursor with playback, one update per animation frame while the audio plays.
 fn follow_playback(player: NodeRef<Audio>, position: RwSignal<Option<f64>>) {
-    let Some(el) = player.get_untracked() else {
+    // The user may have moved to another page while the recording plays: the loop ends with
+    // the result it belongs to.
+    let Some(Some(el)) = player.try_get_untracked() else {
         return;
     };
     let media: &HtmlMediaElement = &el;
-    position.set(Some(media.current_time()));
+    if position.try_set(Some(media.current_time())).is_some() {
+        return;
+    }
     if !media.paused() && !media.ended() {
         request_animation_frame(move || follow_playback(player, position));
     }
