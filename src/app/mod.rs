@@ -7,6 +7,7 @@ mod chart;
 mod embed;
 mod history;
 mod model;
+mod offline;
 mod record;
 mod result;
 
@@ -149,6 +150,7 @@ pub fn App() -> impl IntoView {
             <Show when=move || show_nav><Nav route/></Show>
         </header>
         <EngineStatus/>
+        <offline::OfflineStatus/>
         <NoticeBanner/>
         <main id="main" tabindex="-1">{page}</main>
         <footer class="footer">

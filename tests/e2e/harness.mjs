@@ -35,12 +35,14 @@ const HOST_PAGE = `<!DOCTYPE html>
 /**
  * Serves dist/ under APP_PATH (plus `${APP_PATH}host.html`, and `extra`: file name → contents,
  * e.g. a deployer's embed.json) on 127.0.0.1 at a free port.
- * Resolves to { origin, appUrl, hostUrl, close }.
+ * Resolves to { origin, appUrl, hostUrl, close, deploy(dir) }: `deploy` serves another build
+ * from then on, as a server does after a release.
  */
 export async function serveDist(extra = {}) {
   if (!existsSync(join(DIST, 'index.html'))) {
     throw new Error(`${DIST}/index.html is missing: run \`trunk build --release\` first`);
   }
+  let dist = DIST;
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     if (path === `${APP_PATH}host.html`) {
@@ -56,8 +58,8 @@ export async function serveDist(extra = {}) {
       res.writeHead(404).end('not found');
       return;
     }
-    let file = normalize(join(DIST, path.slice(APP_PATH.length)));
-    if (file !== DIST && !file.startsWith(DIST + sep)) {
+    let file = normalize(join(dist, path.slice(APP_PATH.length)));
+    if (file !== dist && !file.startsWith(dist + sep)) {
       res.writeHead(403).end('forbidden');
       return;
     }
@@ -76,6 +78,9 @@ export async function serveDist(extra = {}) {
     appUrl: `${origin}${APP_PATH}`,
     hostUrl: `${origin}${APP_PATH}host.html`,
     close: () => new Promise((ok) => server.close(ok)),
+    deploy: (dir) => {
+      dist = dir;
+    },
   };
 }
 
@@ -101,22 +106,30 @@ export async function servePortal() {
   };
 }
 
-/** Debian's Chromium, headless; never a downloaded browser. */
-export function launchChromium() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+/** How every test runs Chromium: headless, and quiet on this machine's closed network. */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const CHROMIUM_PATH = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+/** Debian's Chromium, headless, with `extra` arguments; never a downloaded browser. */
+export function launchChromium(extra = []) {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...extra] });
+}
+
+/**
+ * Debian's Chromium with a profile of its own (a fresh folder): a context that is not
+ * incognito, as an installed app's is. Resolves to a BrowserContext.
+ */
+export function launchProfile() {
+  return chromium.launchPersistentContext(scratch(), { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }
 
 /**

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import {
   cliClassify,
   launchChromium,
@@ -27,23 +26,9 @@ const ANALYSIS_TIMEOUT_MS = 60_000;
 const RECORD = 'a0003';
 const TAKE_SECONDS = 12;
 
-/**
- * launchChromium (harness.mjs) with `extra` Chromium arguments after its own: the harness keeps
- * the one list of arguments every test runs with.
- */
-async function launch(extra) {
-  const { launch: plain } = chromium;
-  chromium.launch = (options) => plain.call(chromium, { ...options, args: [...options.args, ...extra] });
-  try {
-    return await launchChromium();
-  } finally {
-    chromium.launch = plain;
-  }
-}
-
 /** Chromium whose microphone, allowed without asking, plays `wav` (44.1 or 48 kHz) in a loop. */
 const launchPlaying = (wav) =>
-  launch(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`]);
+  launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`]);
 
 /**
  * Keeps what the page asked getUserMedia for and the stream it got (`window.__hbMic`), so a
@@ -218,7 +203,7 @@ describe('recording', () => {
   });
 
   test('a refused microphone says how to allow it, and files still analyse', async () => {
-    const browser = await launch(['--use-fake-device-for-media-stream', '--deny-permission-prompts']);
+    const browser = await launchChromium(['--use-fake-device-for-media-stream', '--deny-permission-prompts']);
     try {
       const session = await openApp(browser);
       const { page } = session;
@@ -234,7 +219,7 @@ describe('recording', () => {
 
   test('no microphone, a take too short and an unplugged microphone each say what to do', async () => {
     // Without the fake device, this machine has no microphone at all.
-    const none = await launch(['--use-fake-ui-for-media-stream']);
+    const none = await launchChromium(['--use-fake-ui-for-media-stream']);
     try {
       const session = await openApp(none);
       await session.page.getByTestId('record').click();
@@ -243,7 +228,7 @@ describe('recording', () => {
     } finally {
       await none.close();
     }
-    const browser = await launch(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']);
+    const browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']);
     try {
       const session = await openApp(browser);
       const { page } = session;
