@@ -59,4 +59,11 @@ if [[ ! -x node_modules/.bin/wasm-opt || ! -d node_modules/playwright-core ||
   npm ci --no-audit --no-fund
 fi
 
+# training/'s tests and lint, which need no PyTorch (CI never trains): pinned, installed only when
+# missing (pip contacts no index when every pin is already satisfied).
+if ! python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r training/requirements-ci.txt; then
+  say "could not install training/requirements-ci.txt with pip"
+  exit 1
+fi
+
 say "ready"

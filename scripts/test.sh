@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Everything CI checks, in order, stopping at the first failure:
-# formatting, lints (native and wasm32), native tests, browser tests (wasm-bindgen-test in
-# headless Chromium), the release build and end-to-end tests against it. The model regression
-# check is a native test (crates/cli/tests/model_regression.rs).
+# formatting, lints (native and wasm32), native tests, training/'s Python lint and tests (no
+# PyTorch), browser tests (wasm-bindgen-test in headless Chromium), the release build and
+# end-to-end tests against it. The model regression check is a native test
+# (crates/cli/tests/model_regression.rs).
 #   bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,10 @@ cargo clippy -p heartbeat-web --target wasm32-unknown-unknown --test web_bench -
 
 step "native tests"
 cargo test --workspace --quiet
+
+step "training: lint (ruff) and tests (pytest, no PyTorch)"
+python3 -m ruff check training
+python3 -m pytest -q training/tests
 
 step "browser tests (wasm-bindgen-test, headless Chromium)"
 # No --quiet: cargo would pass it on to wasm-bindgen-test-runner, which rejects it.

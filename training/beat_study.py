@@ -59,7 +59,7 @@ from ensemble_study import ensemble_scores  # noqa: E402
 from heartbeat_training.data import load_features  # noqa: E402
 from heartbeat_training.metrics import (binary_metrics, mean_scored_macc, screening_threshold,  # noqa: E402
                                         subset_scores)
-from train import sampling_weights  # noqa: E402
+from heartbeat_training.sampling import sampling_weights  # noqa: E402
 
 RATE = 50.0  # the envelope's frame rate (two 10 ms frames each)
 # The lower 16 of the dump's 32 bands, 25 Hz to about 420 Hz (the mel scale is linear below

@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from heartbeat_training.card import normalization_text  # noqa: E402
 from heartbeat_training.data import aggregate, load_features, make_synthetic, window_starts  # noqa: E402
+from heartbeat_training.sampling import sampling_weights  # noqa: E402
 from heartbeat_training.metrics import (binary_metrics, mean_scored_macc, r5, screening_threshold,  # noqa: E402
                                         shipped_report, subset_scores)
 from heartbeat_training.model import (ARCHS, CYCLE_CHANNELS, LearnedFilterBank, SignalTCN,  # noqa: E402
@@ -102,22 +103,6 @@ class Data:
             s += st
             owner += [j] * len(st)
         return np.asarray(r), np.asarray(s), np.asarray(owner)
-
-
-def sampling_weights(d, recs: np.ndarray, mode: str, power: float) -> np.ndarray:
-    if mode == "uniform":
-        w = np.ones(len(recs))
-    else:
-        subs = np.asarray([d.subsets[i] for i in recs])
-        labs = d.labels[recs]
-        w = np.zeros(len(recs))
-        for s in np.unique(subs):
-            n_s = (subs == s).sum()
-            present = [l for l in (0, 1) if ((subs == s) & (labs == l)).any()]
-            for l in present:
-                m = (subs == s) & (labs == l)
-                w[m] = n_s ** power / len(present) / m.sum()
-    return w / w.sum()
 
 
 @torch.no_grad()
