@@ -71,18 +71,33 @@ pub struct Confusion {
     pub tn: usize,
 }
 
-/// One epoch of training.
+/// One training-loss curve, as training pre-aggregated it (its CNNs averaged per epoch).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Epoch {
-    /// The fold (a number), or "all" for the shipped model's final run.
-    pub fold: serde_json::Value,
-    /// 1-based epoch.
-    pub epoch: u32,
-    /// Mean training loss.
-    pub train_loss: f32,
-    /// Which of the model's CNNs, when it averages several (absent for a single CNN).
-    #[serde(default)]
-    pub member: Option<u32>,
+pub struct LossCurve {
+    /// "fold 0" … or "final model".
+    pub name: String,
+    /// (epoch, mean training loss), epochs in order.
+    pub points: Vec<(f32, f32)>,
+}
+
+/// Pooled cross-validation scores of one run.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct RunScores {
+    /// Pooled MAcc.
+    pub pooled_macc: f64,
+    /// Pooled AUC.
+    pub pooled_auc: f64,
+}
+
+/// One lever that was tried, and what it did.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Lever {
+    /// What changed, in words.
+    pub lever: String,
+    /// The run without it.
+    pub before: RunScores,
+    /// The run with it.
+    pub after: RunScores,
 }
 
 /// Training data per subset.
@@ -105,6 +120,8 @@ pub struct Training {
     pub shipped: String,
     /// The rule that chose the threshold.
     pub threshold_rule: String,
+    /// What mattered among what was tried (every run is in training/experiments/).
+    pub levers: Vec<Lever>,
 }
 
 /// The card as the Model page reads it.
@@ -116,8 +133,8 @@ pub struct CardView {
     pub roc: Vec<RocPoint>,
     /// Confusion matrix.
     pub confusion: Confusion,
-    /// Training loss per fold and epoch.
-    pub history: Vec<Epoch>,
+    /// Training loss per fold and epoch, one curve per fold and the final model's.
+    pub loss_curves: Vec<LossCurve>,
     /// Known weaknesses, in words.
     pub weaknesses: Vec<String>,
     /// Trainable parameters.
@@ -137,57 +154,6 @@ impl CardView {
     pub fn from_json(json: &str) -> Result<Self, String> {
         serde_json::from_str(json).map_err(|e| format!("the model card is incomplete: {e}"))
     }
-
-    /// The loss curves, one series per fold (in fold order, "all" last). A model that averages
-    /// several CNNs logs each one's epochs; their losses are averaged per epoch, so each fold
-    /// stays one curve.
-    pub fn loss_curves(&self) -> Vec<(String, Vec<(f32, f32)>)> {
-        let mut series: Vec<(String, Vec<SummedLoss>)> = Vec::new();
-        for e in &self.history {
-            let name = match &e.fold {
-                serde_json::Value::String(s) if s == "all" => "final model".to_owned(),
-                other => format!(
-                    "fold {}",
-                    other.as_str().map_or(other.to_string(), str::to_owned)
-                ),
-            };
-            let points = match series.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, points)) => points,
-                None => {
-                    series.push((name, Vec::new()));
-                    &mut series.last_mut().expect("just pushed").1
-                }
-            };
-            match points.iter_mut().find(|p| p.epoch == e.epoch) {
-                Some(p) => {
-                    p.sum += e.train_loss;
-                    p.cnns += 1;
-                }
-                None => points.push(SummedLoss {
-                    epoch: e.epoch,
-                    sum: e.train_loss,
-                    cnns: 1,
-                }),
-            }
-        }
-        series
-            .into_iter()
-            .map(|(name, points)| {
-                let curve = points
-                    .into_iter()
-                    .map(|p| (p.epoch as f32, p.sum / p.cnns as f32))
-                    .collect();
-                (name, curve)
-            })
-            .collect()
-    }
-}
-
-/// One epoch's training loss summed over the CNNs that logged it.
-struct SummedLoss {
-    epoch: u32,
-    sum: f32,
-    cnns: u32,
 }
 
 /// The bundled card, typed and viewed.
@@ -212,9 +178,10 @@ mod tests {
         assert!(view.roc.len() > 10);
         let c = view.confusion;
         assert_eq!(c.tp + c.fn_ + c.fp + c.tn, view.metrics.pooled.n);
-        let curves = view.loss_curves();
+        let curves = &view.loss_curves;
         assert!(curves.len() >= 2, "{curves:?}");
-        assert!(curves.iter().all(|(_, points)| !points.is_empty()));
+        assert!(curves.iter().all(|c| !c.points.is_empty()));
+        assert!(!view.training.levers.is_empty());
         let total: usize = view
             .training
             .records
@@ -222,39 +189,6 @@ mod tests {
             .map(|r| r.normal + r.abnormal)
             .sum();
         assert_eq!(total, view.metrics.pooled.n);
-    }
-
-    #[test]
-    fn an_ensemble_s_cnns_share_one_curve_per_fold() {
-        let epoch = |fold: serde_json::Value, epoch, train_loss, member| Epoch {
-            fold,
-            epoch,
-            train_loss,
-            member,
-        };
-        let view = CardView {
-            history: vec![
-                epoch(0.into(), 1, 0.6, Some(0)),
-                epoch(0.into(), 2, 0.4, Some(0)),
-                epoch(0.into(), 1, 0.8, Some(1)),
-                epoch(0.into(), 2, 0.2, Some(1)),
-                epoch("all".into(), 1, 0.5, Some(0)),
-                epoch("all".into(), 1, 0.7, Some(1)),
-            ],
-            ..bundled().expect("bundled card").1
-        };
-        let curves = view.loss_curves();
-        let names: Vec<&str> = curves.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["fold 0", "final model"]);
-        let close = |got: &[(f32, f32)], want: &[(f32, f32)]| {
-            got.len() == want.len()
-                && got
-                    .iter()
-                    .zip(want)
-                    .all(|(g, w)| g.0 == w.0 && (g.1 - w.1).abs() < 1e-6)
-        };
-        assert!(close(&curves[0].1, &[(1.0, 0.7), (2.0, 0.3)]), "{curves:?}");
-        assert!(close(&curves[1].1, &[(1.0, 0.6)]), "{curves:?}");
     }
 
     #[test]

@@ -1,10 +1,9 @@
 //! Writes the copies of `models/heartbeat.card.json` that get compiled in (see `src/bundled.rs`).
 //!
 //! The model is part of the browser's first download, and so is every card copy compiled into
-//! the page and the worker. The committed card also holds what only people and CI read: the log
-//! of what was tried in training and the regression slice CI checks (read from the file). The
-//! page gets the card without those; the worker and the CLI, which only run the model, get the
-//! few fields a `ModelCard` needs.
+//! the page and the worker. The committed card also holds what only CI reads: the regression
+//! slice it checks (read from the file). The page gets the card without it; the worker and the
+//! CLI, which only run the model, get the few fields a `ModelCard` needs.
 
 use std::path::Path;
 
@@ -36,9 +35,6 @@ fn main() {
     write(out, "runtime-card.json", &Value::Object(runtime));
 
     fields.remove("regression");
-    if let Some(training) = fields.get_mut("training").and_then(Value::as_object_mut) {
-        training.remove("tried");
-    }
     write(out, "page-card.json", &card);
 }
 

@@ -68,9 +68,12 @@ fn Card(card: ModelCard, view: CardView) -> impl IntoView {
     let draw_roc: Draw =
         Rc::new(move |cv| charts::roc(cv, &roc, Some(operating), Some(auc)).map(|()| None));
     let series: Vec<Series> = view
-        .loss_curves()
-        .into_iter()
-        .map(|(name, points)| Series { name, points })
+        .loss_curves
+        .iter()
+        .map(|c| Series {
+            name: c.name.clone(),
+            points: c.points.clone(),
+        })
         .collect();
     let draw_loss: Draw =
         Rc::new(move |cv| charts::training_curves(cv, &series, "training loss").map(|()| None));
@@ -156,6 +159,23 @@ fn Card(card: ModelCard, view: CardView) -> impl IntoView {
                 <dt>"Validation"</dt><dd>{view.training.split.clone()}</dd>
                 <dt>"Shipped model"</dt><dd>{view.training.shipped.clone()}</dd>
             </dl>
+
+            <h3>"What mattered"</h3>
+            <p class="muted">"Levers tried in cross-validation: pooled MAcc and AUC without → with each."</p>
+            <div class="table-scroll">
+                <table class="levers">
+                    <thead><tr><th scope="col">"Lever"</th><th scope="col">"MAcc"</th><th scope="col">"AUC"</th></tr></thead>
+                    <tbody>
+                        {view.training.levers.iter().map(|l| view! {
+                            <tr>
+                                <td>{l.lever.clone()}</td>
+                                <td>{format!("{} → {}", format::percent(l.before.pooled_macc as f32), format::percent(l.after.pooled_macc as f32))}</td>
+                                <td>{format!("{:.3} → {:.3}", l.before.pooled_auc, l.after.pooled_auc)}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
         </section>
     }
 }

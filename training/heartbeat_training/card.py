@@ -78,6 +78,56 @@ def input_text(f: dict) -> str:
     return f"windows of {len(views)} views stacked ({'; '.join(parts)})"
 
 
+# The levers that mattered, each as (what changed, row before, row after): indices into the
+# record of every run (training/experiments/results.json "tried", in the order the runs were
+# made), so the card's summary quotes measured numbers, never typed ones.
+LEVERS = (
+    ("a 1D CNN over time, mel bands as channels, instead of a 2D CNN (model 1.0.0)", 45, 42),
+    ("no band-mean normalisation of the log-mel bands (one CNN)", 32, 39),
+    ("two CNNs from two seeds, window probabilities averaged (6 s windows)", 24, 47),
+    ("stronger mixup, Beta(1, 1) instead of Beta(0.4, 0.4)", 12, 14),
+    ("a subset-adversarial embedding, to unlearn the recording site (one CNN)", 40, 31),
+    ("per-beat features from the heart-cycle segmentation instead of the CNN", 47, 111),
+    ("a second view, 48 log-mel bands to 800 Hz, ensembled with the 400 Hz one", 1, 0),
+    ("aggregation: mean of the top 25 % windows instead of the mean of all", 3, 5),
+    ("diagnostic: the shipped recipe trained on training-a alone", 47, 20),
+)
+
+
+def loss_curves(history: list[dict]) -> list[dict]:
+    """Training loss per fold and epoch, averaged over the CNNs that logged it (an ensemble's
+    members and views): one curve per fold, the final model's (fold "all") last. What the Model
+    page draws, so the page never ships or sums the per-CNN rows."""
+    curves: dict[str, dict[int, list[float]]] = {}
+    for row in history:
+        name = "final model" if row["fold"] == "all" else f"fold {row['fold']}"
+        curves.setdefault(name, {}).setdefault(int(row["epoch"]), []).append(float(row["train_loss"]))
+    ordered = sorted(curves, key=lambda n: n == "final model")
+    return [{"name": name, "points": [[epoch, round(sum(v) / len(v), 5)] for epoch, v in curves[name].items()]}
+            for name in ordered]
+
+
+def levers(tried: list[dict]) -> list[dict]:
+    """The card's "what was tried": each lever in LEVERS with its pooled MAcc and AUC before and
+    after, from the recorded runs."""
+    def scores(row: dict) -> dict:
+        return {"pooled_macc": row["pooled_macc"], "pooled_auc": row["pooled_auc"]}
+
+    return [{"lever": text, "before": scores(tried[before]), "after": scores(tried[after])}
+            for text, before, after in LEVERS]
+
+
+def slim_card(card: dict, tried: list[dict]) -> dict:
+    """The card as the app ships it: `history` (one row per CNN, fold and epoch) becomes the
+    `loss_curves` the Model page draws, and `training.tried` (every run ever made, kept in
+    training/experiments/results.json) becomes the short `training.levers`."""
+    slim = {k: v for k, v in card.items() if k != "history"}
+    slim["loss_curves"] = loss_curves(card["history"])
+    slim["training"] = {k: v for k, v in card["training"].items() if k != "tried"}
+    slim["training"]["levers"] = levers(tried)
+    return slim
+
+
 def write_model_card_md(card: dict, path: Path) -> None:
     f = card["features"]
     lines = [
@@ -143,20 +193,15 @@ def write_model_card_md(card: dict, path: Path) -> None:
         for k in ("split", "shipped", "epochs", "seed", "selection", "threshold_rule"):
             if k in tr:
                 lines.append(f"- {k.replace('_', ' ')}: {tr[k]}")
-        tried = tr.get("tried")
+        tried = tr.get("levers")
         if tried:
-            lines += ["", "What was tried (5-fold CV, effect on mean per-subset MAcc of a, b, e, f):", ""]
-            # Within-subset AUC shows what no threshold can fix: how well a site's own recordings
-            # are ranked (training-a's stays near 0.80 whatever was tried).
-            lines += ["| variant | mean per-subset MAcc | pooled MAcc | pooled AUC | AUC within a / b / f | note |",
-                      "| --- | --- | --- | --- | --- | --- |"]
+            lines += ["", "What mattered (5-fold CV, pooled MAcc and AUC before → after; every run is in "
+                      "`training/experiments/RESULTS.md`):", "",
+                      "| lever | pooled MAcc | pooled AUC |", "| --- | --- | --- |"]
             for t in tried:
-                within = t.get("per_subset_auc")
-                within = " / ".join(_pct(within.get(f"training-{s}")) for s in "abf") if within else "–"
-                lines.append(
-                    f"| {t['name']} | {_pct(t.get('mean_subset_macc'))} | {_pct(t.get('pooled_macc'))} | "
-                    f"{_pct(t.get('pooled_auc'))} | {within} | {t.get('note', '')} |"
-                )
+                b, a = t["before"], t["after"]
+                lines.append(f"| {t['lever']} | {_pct(b['pooled_macc'])} → {_pct(a['pooled_macc'])} | "
+                             f"{_pct(b['pooled_auc'])} → {_pct(a['pooled_auc'])} |")
         lines.append("")
     m = card.get("metrics")
     if m:
