@@ -1,0 +1,1 @@
+"""Studies and the record of every run; they import `heartbeat_training`, never the reverse."""
