@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "training"))
+# Run as a script, this file's folder (training/) is on the import path: no path edits needed.
+from heartbeat_training.segmenter import fit, load_dump, patient_folds
 
-from heartbeat_training.segmenter import fit, load_dump, patient_folds  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 CLI = ROOT / "target" / "release" / "heartbeat"
 SLICE = ROOT / "tests" / "fixtures" / "segmentation" / "slice.txt"

@@ -27,10 +27,6 @@ class FeatureDump:
     config: dict
     # "record: reason" for each recording the core refused when dumping (too short, silent, ...)
     refused: list[str] = field(default_factory=list)
-    # The conditioned samples the frames were computed from, when dumped with `--signal`:
-    # float32 [total_samples] and int64 [n+1].
-    signal: np.ndarray | None = None
-    signal_offsets: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -72,8 +68,6 @@ def load_features(path: str | Path) -> FeatureDump:
         subsets=[s if s.startswith("training-") else f"training-{s}" for s in _strs(z["subsets"])],
         config=config,
         refused=_strs(z["refused"]) if "refused" in z.files else [],
-        signal=np.asarray(z["signal"], dtype=np.float32) if "signal" in z.files else None,
-        signal_offsets=np.asarray(z["signal_offsets"], dtype=np.int64) if "signal" in z.files else None,
     )
     n = len(d.records)
     if d.offsets.shape != (n + 1,) or d.labels.shape != (n,) or len(d.subsets) != n:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from .data import aggregate
+
 # The subsets large enough to score alone; the card's headline is the mean of their MAcc.
 SCORED = ("training-a", "training-b", "training-e", "training-f")
+# The ways of pooling a recording's windows that selection chooses among (the core's `Aggregation`).
+AGGREGATIONS = [{"kind": "mean"}, {"kind": "top_k_mean", "fraction": 0.5}, {"kind": "top_k_mean", "fraction": 0.25}]
 
 
 def binary_metrics(y: np.ndarray, p: np.ndarray, thr: float) -> dict:
@@ -63,6 +67,21 @@ def mean_scored_macc(per: dict) -> float:
     """Mean MAcc over the `SCORED` subsets present in `per` (NaN-safe)."""
     v = [per[s]["macc"] for s in SCORED if s in per and per[s]["macc"] == per[s]["macc"]]
     return float(np.mean(v)) if v else float("nan")
+
+
+def aggregation_grid(windows: list[np.ndarray], y: np.ndarray, subs: np.ndarray, min_se: float) -> list[dict]:
+    """Each of `AGGREGATIONS` scored on out-of-fold window probabilities (`windows[i]`: recording
+    i's), its threshold chosen by the shipped rule (max pooled MAcc at sensitivity ≥ `min_se`):
+    the aggregation, threshold, mean of the scored subsets' MAcc, per-subset and pooled metrics
+    and the recording probabilities `p`, in the order of `AGGREGATIONS`."""
+    grid = []
+    for agg in AGGREGATIONS:
+        p = np.asarray([aggregate(w, agg) for w in windows])
+        thr = screening_threshold(y, p, min_se)
+        per = subset_scores(y, p, subs, thr)
+        grid.append({"aggregation": agg, "threshold": thr, "mean_subset_macc": mean_scored_macc(per),
+                     "per_subset": per, "pooled": binary_metrics(y, p, thr), "p": p})
+    return grid
 
 
 def r5(x):

@@ -59,3 +59,19 @@ def test_the_headline_is_the_mean_over_the_scored_subsets():
     per = {"training-a": {"macc": 0.8}, "training-b": {"macc": 0.6}, "training-c": {"macc": 0.1},
            "training-e": {"macc": 0.9}, "training-f": {"macc": 0.7}}
     assert mean_scored_macc(per) == pytest.approx((0.8 + 0.6 + 0.9 + 0.7) / 4)
+
+
+def test_the_aggregation_grid_scores_each_candidate_by_the_shipped_rule(scored):
+    from heartbeat_training.data import aggregate
+    from heartbeat_training.metrics import AGGREGATIONS, aggregation_grid
+
+    y, p = scored
+    rng = np.random.default_rng(3)
+    windows = [np.clip(pi + rng.normal(0, 0.1, 4), 0, 1) for pi in p]
+    subs = np.asarray(["training-a", "training-e"] * (len(y) // 2))
+    grid = aggregation_grid(windows, y, subs, 0.9)
+    assert [g["aggregation"] for g in grid] == AGGREGATIONS
+    for g in grid:
+        np.testing.assert_array_equal(g["p"], [aggregate(w, g["aggregation"]) for w in windows])
+        assert g["threshold"] == screening_threshold(y, g["p"], 0.9)
+        assert g["mean_subset_macc"] == mean_scored_macc(g["per_subset"])

@@ -1,7 +1,7 @@
 """Per-beat features from a heart-cycle segmentation, studied beside the CNNs' cross-validation.
 
     heartbeat features DATA --out target/frames10.npz --config training/features-10ms.json
-    python training/beat_study.py --frames target/frames10.npz \
+    PYTHONPATH=training python -m experiments.beat_study --frames target/frames10.npz \
         --runs target/cv400-s2016 target/cv800-s2016 --out target/beats --label "the shipped ensemble"
 
 Every CNN the card lists ranks the recordings of training-a and training-f with an AUC of about
@@ -26,10 +26,10 @@ against late diastole (all dB differences within a band), the five durations and
 the envelope's spread in each interval. A recording is the median and interquartile range of its
 beats, its RR variability and how well the HSMM fitted.
 
-Rows (`cv_summary.json`-style, for `export.py --update-card --tried`), all on the runs' folds and
-scored as `train.py` scores (threshold by the shipped rule, max pooled MAcc at sensitivity ≥ 0.90):
+Rows (`cv_summary.json`-style, for `experiments.results add`), all on the runs' folds and
+scored as `heartbeat_training.train` scores (threshold by the shipped rule, max pooled MAcc at sensitivity ≥ 0.90):
 * `beats.json`: logistic regression on the beat features alone, weighted by subset × label as
-  `train.py` samples;
+  `heartbeat_training.train` samples;
 * `cnn_beats.json`: the same with the runs' ensemble logit as one more input;
 * `site_experts.json`, a diagnostic: a beat model per site for a and f, each trained on that site
   only and added to the ensemble logit where the recording comes from that site. It is told the
@@ -37,8 +37,8 @@ scored as `train.py` scores (threshold by the shipped rule, max pooled MAcc at s
 
 `--phase-dump SRC OUT` instead gives a CNN the segmentation itself: OUT is the 20 ms-hop dump SRC
 with four more input rows, 10 where the HSMM puts S1, systole, S2 or diastole and 0 elsewhere
-(`n_mels` grows by four, so `train.py` names them as bands; list such runs in the card through
-`ensemble_study.py --label`).
+(`n_mels` grows by four, so the trainer names them as bands; record such runs through
+`experiments.ensemble_study --label`).
 """
 
 from __future__ import annotations
@@ -53,13 +53,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from ensemble_study import ensemble_scores  # noqa: E402
-from heartbeat_training.data import load_features  # noqa: E402
-from heartbeat_training.metrics import (binary_metrics, mean_scored_macc, screening_threshold,  # noqa: E402
+from experiments.ensemble_study import nearest_windows
+from heartbeat_training.data import load_features
+from heartbeat_training.ensemble import ensemble_scores
+from heartbeat_training.metrics import (binary_metrics, mean_scored_macc, screening_threshold,
                                         subset_scores)
-from heartbeat_training.sampling import sampling_weights  # noqa: E402
+from heartbeat_training.sampling import sampling_weights
 
 RATE = 50.0  # the envelope's frame rate (two 10 ms frames each)
 # The lower 16 of the dump's 32 bands, 25 Hz to about 420 Hz (the mel scale is linear below
@@ -238,7 +237,7 @@ def row(name: str, y: np.ndarray, subs: np.ndarray, score: np.ndarray, note: str
         "threshold": round(thr, 5),
         "per_subset_macc": {s: round(m["macc"], 5) for s, m in per.items()},
         "per_subset_auc": {s: round(m["auc"], 5) for s, m in per.items()},
-        "note": f"sensitivity {pooled['sensitivity']:.3f}; {note} (training/beat_study.py)",
+        "note": f"sensitivity {pooled['sensitivity']:.3f}; {note} (experiments/beat_study.py)",
     }
 
 
@@ -267,7 +266,7 @@ def main(argv=None) -> None:
     ap.add_argument("--frames", type=Path, required=True,
                     help="a `heartbeat features` dump on a 10 ms hop: 32 bands 25–800 Hz, 32 ms STFT window")
     ap.add_argument("--runs", type=Path, nargs="+",
-                    help="train.py cross-validation folders (oof.npz) on one split: the CNN ensemble")
+                    help="heartbeat_training.train cross-validation folders (oof.npz) on one split: the CNN ensemble")
     ap.add_argument("--out", type=Path, help="folder for the rows' JSON files")
     ap.add_argument("--label", help="what the runs' ensemble is, for the rows' names")
     ap.add_argument("--phase-dump", type=Path, nargs=2, metavar=("SRC", "OUT"),
@@ -283,14 +282,15 @@ def main(argv=None) -> None:
     if args.phase_dump:
         phase_dump(dump, *args.phase_dump)
         return
-    first, p, agg = ensemble_scores(args.runs)
+    first, _, best = ensemble_scores(args.runs, nearest_windows)
+    p, agg = best["p"], best["aggregation"]
     if list(first["records"]) != dump.records:
         sys.exit(f"{args.frames} and {args.runs[0]} hold different recordings")
     y, subs, fold = first["labels"], first["subsets"], first["fold"]
 
     x = np.asarray([recording_features(dump.frames(i)) for i in range(dump.n)])
     x = np.where(np.isfinite(x), x, np.nanmedian(x, axis=0))
-    # As `train.py` samples: each subset by the square root of its size, its labels equally
+    # As the trainer samples: each subset by the square root of its size, its labels equally
     # (scaled to mean 1, the scale the regularisation strength C was chosen at).
     w = sampling_weights(dump, np.arange(dump.n), "balanced", 0.5)
     w = w / w.mean()

@@ -1,15 +1,15 @@
 """Quality-aware window pooling, studied on a cross-validation run's saved window probabilities.
 
-    python training/pooling_study.py --run target/cv-s2016 --features target/features.npz --out target/pooling-s2016
+    PYTHONPATH=training python -m experiments.pooling_study --run target/cv-s2016 --features target/features.npz --out target/pooling-s2016
 
 The shipped model pools a recording's windows by the mean of its most abnormal quarter. A noisy
 recording's worst windows may be knocks or rubbing rather than a murmur, so this asks whether
 weighting windows by how clearly a heartbeat is heard in them, or dropping the most abnormal
 one, ranks and classifies recordings better. It retrains nothing: every rule pools the same
-out-of-fold window probabilities (`train.py` saves them in `oof.npz`), and the threshold is
+out-of-fold window probabilities (`heartbeat_training.train` saves them in `oof.npz`), and the threshold is
 re-chosen per rule by the shipped rule (max pooled MAcc at sensitivity ≥ 0.90), as the card's
 aggregation rows are. Each rule's result is written as a `cv_summary.json`-style file that
-`export.py --update-card --tried …` lists in the card.
+`experiments.results add` records.
 
 Window quality comes from the window's own log-mel frames, the model's input, so the core could
 compute it exactly as here:
@@ -28,10 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from heartbeat_training.data import aggregate, load_features  # noqa: E402
-from heartbeat_training.metrics import (SCORED, binary_metrics, mean_scored_macc,  # noqa: E402
+from heartbeat_training.data import aggregate, load_features
+from heartbeat_training.metrics import (SCORED, binary_metrics, mean_scored_macc,
                                         screening_threshold, subset_scores)
 
 FRACTION = 0.25  # the shipped aggregation's share of windows
@@ -76,7 +74,7 @@ RULES = [
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--run", type=Path, required=True, help="train.py output with oof.npz and cv_summary.json")
+    ap.add_argument("--run", type=Path, required=True, help="heartbeat_training.train output with oof.npz and cv_summary.json")
     ap.add_argument("--features", type=Path, required=True, help="the feature dump the run trained on")
     ap.add_argument("--out", type=Path, required=True, help="folder for one summary JSON per rule")
     ap.add_argument("--label", default=None, help="the run's description in the rows' names")
@@ -84,7 +82,7 @@ def main(argv=None) -> None:
 
     z = np.load(args.run / "oof.npz")
     if "window_p" not in z.files:
-        sys.exit(f"{args.run / 'oof.npz'} has no window probabilities: rerun train.py, which now saves them")
+        sys.exit(f"{args.run / 'oof.npz'} has no window probabilities: rerun the training, which saves them")
     run = json.loads((args.run / "cv_summary.json").read_text())
     dump = load_features(args.features)
     cfg = dump.config
@@ -93,7 +91,7 @@ def main(argv=None) -> None:
     records, y, subs = [str(r) for r in z["records"]], z["labels"], z["subsets"]
     wp, owner, start = z["window_p"], z["window_owner"], z["window_start"]
 
-    # train.py stores windows record by record, so each record's windows are one run of `owner`.
+    # The trainer stores windows record by record, so each record's windows are one run of `owner`.
     groups = np.split(np.arange(len(wp)), np.flatnonzero(np.diff(owner)) + 1)
     quality = np.zeros((len(wp), 2))
     for rec, g in zip(records, groups):
@@ -125,7 +123,7 @@ def main(argv=None) -> None:
             "per_subset_macc": {s: round(m["macc"], 5) for s, m in per.items()},
             "per_subset_auc": {s: round(m["auc"], 5) for s, m in per.items()},
             "note": (f"same CV window probabilities as that run (pooled by the shipped top 25 %: {reference}), "
-                     f"threshold re-chosen; training/pooling_study.py"),
+                     f"threshold re-chosen; experiments/pooling_study.py"),
         }
         (args.out / f"{slug}.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
 
