@@ -22,7 +22,7 @@ const DECODE_RATE: f32 = 8000.0;
 /// Enough of a file's start to tell WAV and FLAC from the rest.
 const SNIFF_BYTES: u32 = 12;
 
-/// localStorage key of the history document.
+/// localStorage key of the history document earlier builds kept (now in IndexedDB: `store.rs`).
 const HISTORY_KEY: &str = "heartbeat.history";
 /// Where a stored history that could not be read is kept.
 const UNREADABLE_KEY: &str = "heartbeat.history.unreadable";
@@ -150,11 +150,19 @@ pub fn new_id() -> String {
 
 /// Offers `contents` as a file download (nothing leaves the device: the file is built here).
 pub fn download(file_name: &str, mime: &str, contents: &str) -> Result<(), AppError> {
+    download_parts(
+        file_name,
+        mime,
+        &js_sys::Array::of1(&JsValue::from_str(contents)),
+    )
+}
+
+/// Offers the strings of `parts`, joined, as a file download.
+pub fn download_parts(file_name: &str, mime: &str, parts: &js_sys::Array) -> Result<(), AppError> {
     let fail = |e: JsValue| AppError::Read(describe(&e));
-    let parts = js_sys::Array::of1(&JsValue::from_str(contents));
     let options = BlobPropertyBag::new();
     options.set_type(mime);
-    let blob = Blob::new_with_str_sequence_and_options(&parts, &options).map_err(fail)?;
+    let blob = Blob::new_with_str_sequence_and_options(parts, &options).map_err(fail)?;
     let url = Url::create_object_url_with_blob(&blob).map_err(fail)?;
     let document = web_sys::window()
         .and_then(|w| w.document())
@@ -211,16 +219,17 @@ fn storage() -> Result<Storage, AppError> {
         .ok_or_else(|| AppError::StorageUnavailable("localStorage is disabled".into()))
 }
 
-/// The stored history (empty on first use). A history that cannot be read is moved aside, not
-/// overwritten by the next save, so a newer app version or a repair can still recover it.
-pub fn load_history() -> Result<History, AppError> {
-    let store = storage()?;
-    let json = match store.get_item(HISTORY_KEY) {
-        Ok(Some(json)) => json,
-        Ok(None) => return Ok(History::default()),
-        Err(e) => return Err(AppError::StorageUnavailable(describe(&e))),
+/// The history earlier builds kept in localStorage, if any is left to move into IndexedDB
+/// (none when localStorage itself is unavailable). One that cannot be read is moved aside, not
+/// deleted, so a newer app version or a repair can still recover it.
+pub fn old_history() -> Result<Option<History>, AppError> {
+    let Ok(store) = storage() else {
+        return Ok(None);
     };
-    History::from_json(&json).map_err(|e| {
+    let Ok(Some(json)) = store.get_item(HISTORY_KEY) else {
+        return Ok(None);
+    };
+    History::from_json(&json).map(Some).map_err(|e| {
         let reason = match e {
             AppError::Import(reason) => reason,
             other => other.to_string(),
@@ -232,21 +241,11 @@ pub fn load_history() -> Result<History, AppError> {
     })
 }
 
-/// Stores the history, telling a full storage apart from a refused one.
-pub fn save_history(history: &History) -> Result<(), AppError> {
-    storage()?
-        .set_item(HISTORY_KEY, &history.to_json())
-        .map_err(|e| {
-            let name = e
-                .dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.name()))
-                .unwrap_or_default();
-            if name == "QuotaExceededError" {
-                AppError::StorageFull
-            } else {
-                AppError::StorageUnavailable(describe(&e))
-            }
-        })
+/// Removes the localStorage history once IndexedDB holds it.
+pub fn forget_old_history() {
+    if let Ok(store) = storage() {
+        let _ = store.remove_item(HISTORY_KEY);
+    }
 }
 
 /// Remembers one model load time and returns all remembered ones, oldest first.

@@ -45,15 +45,25 @@ pub enum AppError {
          (localStorage key “heartbeat.history.unreadable”) and a new history was started"
     )]
     StoredHistoryUnreadable(String),
-    /// The browser's storage for this site is full.
+    /// One stored analysis cannot be read (written by a later HeartBeat, say); it stays stored.
     #[error(
-        "the browser's storage for HeartBeat is full, so this result was not added to the \
-         history: export the history, then delete old entries"
+        "this analysis is stored in this browser but cannot be shown ({0}); it is kept, and \
+         goes into the history's export"
+    )]
+    StoredEntryUnreadable(String),
+    /// The browser's storage for this site is full: nothing more goes into the history, and
+    /// nothing in it is lost.
+    #[error(
+        "the browser's storage for HeartBeat is full, so results are shown but not saved in the \
+         history. To make room, export the history (to keep a copy), then delete old entries on \
+         the History page"
     )]
     StorageFull,
-    /// The browser refuses storage (private mode, or disabled by policy).
+    /// The browser refuses storage (a private window, or disabled by policy).
     #[error(
-        "the history cannot be saved in this browser ({0}): results stay until the page is closed"
+        "this browser does not let HeartBeat keep a history ({0}), as private windows and some \
+         privacy settings do: results are shown but not saved, and go when the page is closed. \
+         Use a normal window to keep them"
     )]
     StorageUnavailable(String),
     /// The deployer's `embed.json` cannot be used; no portal is listened to until it is fixed.

@@ -25,6 +25,8 @@ pub mod charts;
 mod engine;
 #[cfg(target_arch = "wasm32")]
 mod recorder;
+#[cfg(target_arch = "wasm32")]
+pub mod store;
 
 #[cfg(target_arch = "wasm32")]
 pub use app::App;

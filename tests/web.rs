@@ -76,7 +76,9 @@ fn seeded_history() -> History {
     history
 }
 
-fn store(history: &History) {
+/// Stores `history` where earlier builds kept it (localStorage): the app moves it to IndexedDB
+/// when it starts.
+fn store_old(history: &History) {
     window()
         .local_storage()
         .expect("storage")
@@ -227,13 +229,20 @@ async fn stored_history_is_listed_reopened_and_charted() {
         irregular: true,
     });
     history.add(timed);
-    store(&history);
+    store_old(&history);
     let host = mount_app("#/history");
     settle().await;
     let entries = host
         .query_selector_all("[data-testid=history-entry]")
         .expect("query");
     assert_eq!(entries.length(), 2);
+    let left = window()
+        .local_storage()
+        .expect("storage")
+        .expect("localStorage")
+        .get_item("heartbeat.history")
+        .expect("read");
+    assert_eq!(left, None, "moved to IndexedDB");
 
     window()
         .location()

@@ -16,7 +16,7 @@ use crate::browser;
 use crate::engine::Recording;
 use crate::error::AppError;
 use crate::format;
-use crate::history::Entry;
+use crate::history::{Entry, Saved};
 
 /// What the file picker offers. Anything else the browser decodes is accepted too (the picker's
 /// "All files" choice); the content decides, never the extension.
@@ -240,16 +240,27 @@ async fn process(state: AppState, pick: Pick) {
     if !state.keeps_history() {
         return;
     }
-    state.history.update(|history| {
-        history.add(Entry {
-            id: browser::new_id(),
-            file: name.flatten().unwrap_or_default(),
-            analysed_at_ms: browser::epoch_ms(),
-            total_ms: Some(total_ms),
-            analysis: (*analysis).clone(),
-        })
+    let entry = Entry {
+        id: browser::new_id(),
+        file: name.flatten().unwrap_or_default(),
+        analysed_at_ms: browser::epoch_ms(),
+        total_ms: Some(total_ms),
+        analysis: (*analysis).clone(),
+    };
+    // Saved beside the queue, which goes on with the next recording meanwhile.
+    spawn_local(async move {
+        let started = browser::now_ms();
+        let saved = if state.keep(entry).await {
+            Saved::Stored {
+                ms: browser::now_ms() - started,
+            }
+        } else {
+            Saved::NotStored
+        };
+        state.saved.update(|saved_by_job| {
+            saved_by_job.insert(id, saved);
+        });
     });
-    state.save_history();
 }
 
 fn set_status(state: AppState, id: u32, status: Status) {
@@ -388,6 +399,20 @@ fn JobRow(job: Job) -> impl IntoView {
     // The worker's share of data-ms, so a benchmark can tell the analysis from the page's work.
     let worker_ms = job.analysis().map(|a| format!("{:.1}", a.worker_ms));
     let label = job.analysis().map(|a| a.report.label.as_str());
+    // Whether the result went into the history, and how long storing it took.
+    let saved = move || state.saved.with(|saved| saved.get(&id).copied());
+    let history = move || match saved()? {
+        Saved::Stored { .. } => Some("saved"),
+        Saved::NotStored => Some("not-saved"),
+    };
+    let save_ms = move || match saved()? {
+        Saved::Stored { ms } => Some(format!("{ms:.1}")),
+        Saved::NotStored => None,
+    };
+    let not_saved = move || {
+        (saved() == Some(Saved::NotStored))
+            .then(|| view! { <span class="muted">" (not saved in the history)"</span> })
+    };
     let cells = match &job.status {
         Status::Queued => view! { <td colspan="5" class="pending">"Queued"</td> }.into_any(),
         Status::Analysing => view! { <td colspan="5" class="pending">"Analysing…"</td> }.into_any(),
@@ -410,10 +435,11 @@ fn JobRow(job: Job) -> impl IntoView {
     };
     view! {
         <tr data-testid="job" data-name=job.name.clone() data-status=job.status.as_str() data-ms=ms data-worker-ms=worker_ms data-label=label
-            class:selected=selected>
+            data-history=history data-save-ms=save_ms class:selected=selected>
             <th scope="row">
                 <button type="button" class="link" aria-pressed=move || selected().to_string()
                     on:click=move |_| state.selected.set(Some(id))>{job.name.clone()}</button>
+                {not_saved}
             </th>
             {cells}
         </tr>

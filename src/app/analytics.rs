@@ -23,7 +23,7 @@ pub fn AnalyticsPage() -> impl IntoView {
     move || {
         let stats = state
             .history
-            .with(|h| history::stats(h.entries(), browser::local_day));
+            .with(|h| history::stats(h.summaries(), browser::local_day));
         let load_ms = state.load_times.with(|t| history::median(t.clone()));
         let n_loads = state.load_times.with(Vec::len);
         view! {

@@ -1,5 +1,5 @@
-//! The History page: every analysis kept in this browser, re-openable, deletable, and exported or
-//! imported as one JSON file.
+//! The History page: every analysis kept in this browser, newest first a page at a time,
+//! re-openable, deletable, and exported or imported as one JSON file.
 
 use std::sync::Arc;
 
@@ -8,10 +8,16 @@ use leptos::task::spawn_local;
 use web_sys::HtmlInputElement;
 
 use super::result::ResultView;
-use super::{AppState, Notice};
+use super::{AppState, HistoryState, Notice};
 use crate::browser;
+use crate::error::AppError;
 use crate::format;
+use crate::history::{Entry, Index};
 use crate::route::Route;
+
+/// Rows listed at first, and added by each "Show more": the page stays as quick to open with
+/// ten thousand analyses as with ten.
+const PAGE: usize = 100;
 
 #[component]
 pub fn HistoryPage(
@@ -27,19 +33,33 @@ pub fn HistoryPage(
 #[component]
 fn Opened(id: String) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let entry = state.history.with(|h| h.get(&id).cloned());
+    // Read from storage: the page holds only the summaries.
+    let entry = RwSignal::new(None::<Result<Option<Entry>, AppError>>);
+    match state.store() {
+        Some(store) => spawn_local(async move {
+            let read = store.entry(&id).await;
+            // The page may have moved on meanwhile.
+            let _ = entry.try_set(Some(read));
+        }),
+        None => entry.set(Some(Ok(None))),
+    }
     view! {
         <p><a href=Route::History(None).hash()>"← All analyses"</a></p>
-        {match entry {
-            Some(e) => view! {
+        {move || match entry.get() {
+            None => view! { <p class="working" role="status">"Opening the analysis…"</p> }.into_any(),
+            Some(Ok(Some(e))) => view! {
                 <p class="muted">{format!("Analysed {}", browser::local_date_time(e.analysed_at_ms))}</p>
                 <ResultView name=e.file analysis=Arc::new(e.analysis) audio=None total_ms=e.total_ms/>
             }
             .into_any(),
-            None => view! {
+            Some(Ok(None)) => view! {
                 <p class="banner banner-error" role="alert">
                     "This analysis is not in the history any more (deleted here or in another tab)."
                 </p>
+            }
+            .into_any(),
+            Some(Err(e)) => view! {
+                <p class="banner banner-error" role="alert">{e.to_string()}</p>
             }
             .into_any(),
         }}
@@ -49,16 +69,25 @@ fn Opened(id: String) -> impl IntoView {
 #[component]
 fn List() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let shown = RwSignal::new(PAGE);
 
     let export = move |_| {
-        let json = state.history.with(|h| h.to_json());
-        let name = format!(
-            "heartbeat-history-{}.json",
-            browser::local_day(browser::epoch_ms())
-        );
-        if let Err(e) = browser::download(&name, "application/json", &json) {
-            state.tell(Notice::Error(e));
-        }
+        let Some(store) = state.store() else {
+            return;
+        };
+        spawn_local(async move {
+            let name = format!(
+                "heartbeat-history-{}.json",
+                browser::local_day(browser::epoch_ms())
+            );
+            let exported = match store.export().await {
+                Ok(parts) => browser::download_parts(&name, "application/json", &parts),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = exported {
+                state.tell(Notice::Error(e));
+            }
+        });
     };
     let import = move |ev: leptos::ev::Event| {
         let input: HtmlInputElement = event_target(&ev);
@@ -66,17 +95,24 @@ fn List() -> impl IntoView {
             return;
         };
         input.set_value("");
+        let Some(store) = state.store() else {
+            return;
+        };
         spawn_local(async move {
             let text = match browser::read_text(&file).await {
                 Ok(text) => text,
                 Err(e) => return state.tell(Notice::Error(e)),
             };
-            // Merge into a copy: a bad file leaves the history exactly as it was.
-            let mut merged = state.history.get_untracked();
-            match merged.import(&text) {
-                Ok(done) => {
-                    state.history.set(merged);
-                    state.save_history();
+            // Stored first, in one write: a bad file or a full storage changes nothing.
+            let added = match state.history.with_untracked(|h| h.import(&text)) {
+                Ok((entries, done)) => store.add(&entries).await.map(|()| (entries, done)),
+                Err(e) => Err(e),
+            };
+            match added {
+                Ok((entries, done)) => {
+                    state
+                        .history
+                        .update(|h| h.extend(entries.iter().map(Entry::summary)));
                     state.tell(Notice::Info(format!(
                         "Imported {} analyses from “{}” ({} were already here).",
                         done.added,
@@ -97,35 +133,64 @@ fn List() -> impl IntoView {
                 .ok()
             })
             .unwrap_or(false);
-        if confirmed {
-            state.history.update(|h| h.clear());
-            state.save_history();
-            state.tell(Notice::Info("The history is empty.".into()));
+        let Some(store) = state.store().filter(|_| confirmed) else {
+            return;
+        };
+        spawn_local(async move {
+            match store.clear().await {
+                Ok(()) => {
+                    state.history.update(|h| h.clear());
+                    state.tell(Notice::Info("The history is empty.".into()));
+                }
+                Err(e) => state.tell(Notice::Error(e)),
+            }
+        });
+    };
+    let open = move || state.history_state.with(|s| *s == HistoryState::Open);
+    let empty = move || !open() || state.history.with(Index::is_empty);
+    let count = move || {
+        let n = state.history.with(Index::len);
+        match state.history_state.get() {
+            HistoryState::Open if n > shown.get() => format!(
+                "{n} analyses kept in this browser; the {} most recent are listed",
+                shown.get()
+            ),
+            HistoryState::Open => format!("{n} analyses kept in this browser"),
+            _ => String::new(),
         }
     };
-    let empty = move || state.history.with(|h| h.entries().is_empty());
 
     let rows = move || {
         state.history.with(|h| {
-            h.entries()
+            h.summaries()
                 .iter()
+                .take(shown.get())
                 .map(|e| {
                     let id = e.id.clone();
-                    let r = &e.analysis.report;
-                    let class = format!("label label-{}", r.label.as_str());
+                    let class = format!("label label-{}", e.label.as_str());
                     let delete = move |_| {
-                        state.history.update(|h| {
-                            h.remove(&id);
+                        let Some(store) = state.store() else {
+                            return;
+                        };
+                        let id = id.clone();
+                        spawn_local(async move {
+                            match store.remove(&id).await {
+                                Ok(()) => {
+                                    state.history.update(|h| {
+                                        h.remove(&id);
+                                    });
+                                }
+                                Err(e) => state.tell(Notice::Error(e)),
+                            }
                         });
-                        state.save_history();
                     };
                     view! {
-                        <tr data-testid="history-entry" data-name=e.file.clone() data-label=r.label.as_str()>
+                        <tr data-testid="history-entry" data-name=e.file.clone() data-label=e.label.as_str()>
                             <td>{browser::local_date_time(e.analysed_at_ms)}</td>
                             <th scope="row"><a href=Route::History(Some(e.id.clone())).hash()>{e.file.clone()}</a></th>
-                            <td><span class=class>{format::label(r.label)}</span>" "<span class="muted">{format::percent(r.probability_abnormal)}</span></td>
-                            <td>{format::heart_rate(r.heart_rate_bpm)}</td>
-                            <td class=format!("quality-{}", r.quality.verdict.as_str())>{r.quality.verdict.as_str()}</td>
+                            <td><span class=class>{format::label(e.label)}</span>" "<span class="muted">{format::percent(e.probability_abnormal)}</span></td>
+                            <td>{format::heart_rate(e.heart_rate_bpm)}</td>
+                            <td class=format!("quality-{}", e.quality.as_str())>{e.quality.as_str()}</td>
                             <td>
                                 <button type="button" class="button small" on:click=delete
                                     aria-label=format!("Delete the analysis of {}", e.file)>"Delete"</button>
@@ -136,19 +201,29 @@ fn List() -> impl IntoView {
                 .collect_view()
         })
     };
-
-    view! {
-        <section aria-labelledby="history-title">
-            <div class="batch-head">
-                <h2 id="history-title">"History"</h2>
-                <p class="muted">{move || format!("{} analyses kept in this browser", state.history.with(|h| h.entries().len()))}</p>
-                <div class="actions">
-                    <button type="button" class="button" disabled=empty on:click=export>"Export history"</button>
-                    <label class="button" for="history-import">"Import history…"</label>
-                    <input id="history-import" class="visually-hidden" type="file" accept=".json,application/json" on:change=import/>
-                    <button type="button" class="button danger" disabled=empty on:click=delete_all>"Delete all"</button>
-                </div>
-            </div>
+    let more = move || {
+        let left = state.history.with(Index::len).saturating_sub(shown.get());
+        (left > 0).then(|| {
+            view! {
+                <button type="button" class="button" on:click=move |_| shown.update(|n| *n += PAGE)>
+                    {format!("Show {} more", left.min(PAGE))}
+                </button>
+            }
+        })
+    };
+    let body = move || {
+        match state.history_state.get() {
+        HistoryState::Opening => {
+            view! { <p class="working" role="status">"Opening the history…"</p> }.into_any()
+        }
+        HistoryState::Unavailable(e) => {
+            view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> }.into_any()
+        }
+        HistoryState::Off => view! {
+            <p class="empty">"Embedded in this portal, HeartBeat keeps no history: results stay until the page is closed."</p>
+        }
+        .into_any(),
+        HistoryState::Open => view! {
             <Show when=move || !empty() fallback=|| view! {
                 <p class="empty">"No analyses yet. Results you get on the Analyse page are kept here, in this browser only."</p>
             }>
@@ -167,7 +242,27 @@ fn List() -> impl IntoView {
                         <tbody>{rows}</tbody>
                     </table>
                 </div>
+                {more}
             </Show>
+        }
+        .into_any(),
+    }
+    };
+
+    view! {
+        <section aria-labelledby="history-title">
+            <div class="batch-head">
+                <h2 id="history-title">"History"</h2>
+                <p class="muted">{count}</p>
+                <div class="actions">
+                    <button type="button" class="button" disabled=empty on:click=export>"Export history"</button>
+                    <label class="button" for="history-import">"Import history…"</label>
+                    <input id="history-import" class="visually-hidden" type="file" accept=".json,application/json"
+                        disabled=move || !open() on:change=import/>
+                    <button type="button" class="button danger" disabled=empty on:click=delete_all>"Delete all"</button>
+                </div>
+            </div>
+            {body}
         </section>
     }
 }

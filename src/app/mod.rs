@@ -24,8 +24,9 @@ use crate::embed::EmbedOptions;
 use crate::engine::{Engine, EngineState};
 use crate::error::AppError;
 use crate::format;
-use crate::history::History;
+use crate::history::{Entry, Index, Saved};
 use crate::route::Route;
+use crate::store::{self, Store};
 
 /// A message at the top of the page: what just happened, or what went wrong.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +37,31 @@ pub enum Notice {
     Error(AppError),
 }
 
+/// Where this browser's history stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HistoryState {
+    /// Being opened (and, on the first start, moved from localStorage).
+    Opening,
+    /// Open: [`AppState::history`] lists it.
+    Open,
+    /// The browser refuses to keep it: results are shown, not saved.
+    Unavailable(AppError),
+    /// Embedded in a portal that did not ask for a history: none is kept.
+    Off,
+}
+
+impl HistoryState {
+    /// The state as the page's `data-history` attribute spells it.
+    fn as_str(&self) -> &'static str {
+        match self {
+            HistoryState::Opening => "opening",
+            HistoryState::Open => "open",
+            HistoryState::Unavailable(_) => "unavailable",
+            HistoryState::Off => "off",
+        }
+    }
+}
+
 /// Everything the pages share. Copyable handles, provided as context.
 #[derive(Clone, Copy)]
 pub struct AppState {
@@ -43,8 +69,15 @@ pub struct AppState {
     pub jobs: RwSignal<Vec<Job>>,
     /// The job whose result is shown on the Analyse page.
     pub selected: RwSignal<Option<u32>>,
-    /// Past analyses, as stored in this browser.
-    pub history: RwSignal<History>,
+    /// Past analyses kept in this browser: their summaries (the entries with their charts' data
+    /// stay in storage until opened).
+    pub history: RwSignal<Index>,
+    /// Whether the history is open.
+    pub history_state: RwSignal<HistoryState>,
+    /// Whether each finished job's result went into the history, by job id.
+    pub saved: RwSignal<HashMap<u32, Saved>>,
+    /// Where the history is stored; `None` when none is kept.
+    store: StoredValue<Option<Store>, LocalStorage>,
     /// Whether the worker can analyse.
     pub engine_state: RwSignal<EngineState>,
     /// Model load times measured in this browser (ms, oldest first).
@@ -76,12 +109,68 @@ impl AppState {
         self.embed.is_none_or(|options| options.history)
     }
 
-    /// Saves the history, telling the user if the browser refuses; the on-screen state is kept.
-    pub fn save_history(&self) {
-        if let Err(e) = self.history.with_untracked(browser::save_history) {
-            self.tell(Notice::Error(e));
+    /// Where the history is stored, when one is kept.
+    pub fn store(&self) -> Option<Store> {
+        self.store.get_value()
+    }
+
+    /// Adds a result to the history: one small write, however long the history. Returns
+    /// whether it was saved; when not, the user has been told why and how to make room, and
+    /// nothing stored before is lost.
+    pub async fn keep(&self, entry: Entry) -> bool {
+        let Some(store) = self.store() else {
+            return false;
+        };
+        match store.add(std::slice::from_ref(&entry)).await {
+            Ok(()) => {
+                self.history.update(|h| h.add(entry.summary()));
+                store::ask_to_persist();
+                true
+            }
+            Err(e) => {
+                self.tell(Notice::Error(e));
+                false
+            }
         }
     }
+}
+
+/// Opens the history: moves an earlier build's localStorage history in, then lists it. Marks
+/// `hb:history-open` and measures `hb:history-load` (and `hb:history-migrate` when there was
+/// one to move) for the benchmark; `<html data-history>` says where it stands.
+async fn open_history(state: AppState, store: Store) {
+    let performance = web_sys::window().and_then(|w| w.performance());
+    if let Some(p) = &performance {
+        let _ = p.mark("hb:history-open");
+    }
+    match store.migrate().await {
+        Ok(0) => {}
+        Ok(_) => {
+            if let Some(p) = &performance {
+                let _ = p.measure_with_start_mark("hb:history-migrate", "hb:history-open");
+            }
+        }
+        Err(e) => state.tell(Notice::Error(e)),
+    }
+    let opened = match store.index().await {
+        Ok(stored) => {
+            // Results saved while it opened are in `stored` too, or about to be: keep both.
+            state.history.update(|h| {
+                let added = std::mem::replace(h, stored);
+                h.extend(added.summaries().iter().cloned());
+            });
+            HistoryState::Open
+        }
+        Err(e) => {
+            state.tell(Notice::Error(e.clone()));
+            HistoryState::Unavailable(e)
+        }
+    };
+    if let Some(p) = &performance {
+        let _ = p.measure_with_start_mark("hb:history-load", "hb:history-open");
+    }
+    mark_history(&opened);
+    state.history_state.set(opened);
 }
 
 /// The whole app.
@@ -90,13 +179,6 @@ pub fn App() -> impl IntoView {
     let engine_state = RwSignal::new(EngineState::Starting);
     let load_times = RwSignal::new(browser::model_load_times());
     let notice = RwSignal::new(None);
-    let history = match browser::load_history() {
-        Ok(history) => history,
-        Err(e) => {
-            notice.set(Some(Notice::Error(e)));
-            History::default()
-        }
-    };
     let engine = Engine::start(move |state| {
         if let EngineState::Ready { model_load_ms, .. } = &state {
             load_times.set(browser::record_model_load(*model_load_ms));
@@ -107,7 +189,10 @@ pub fn App() -> impl IntoView {
     let state = AppState {
         jobs: RwSignal::new(Vec::new()),
         selected: RwSignal::new(None),
-        history: RwSignal::new(history),
+        history: RwSignal::new(Index::default()),
+        history_state: RwSignal::new(HistoryState::Opening),
+        saved: RwSignal::new(HashMap::new()),
+        store: StoredValue::new_local(None),
         engine_state,
         load_times,
         notice,
@@ -121,6 +206,15 @@ pub fn App() -> impl IntoView {
             .and_then(|query| EmbedOptions::from_query(&query)),
     };
     provide_context(state);
+    if state.keeps_history() {
+        let store = Store::open();
+        state.store.set_value(Some(store.clone()));
+        mark_history(&HistoryState::Opening);
+        leptos::task::spawn_local(open_history(state, store));
+    } else {
+        mark_history(&HistoryState::Off);
+        state.history_state.set(HistoryState::Off);
+    }
     if let Some(options) = state.embed {
         mark_embedded(options);
         embed::start(state);
@@ -181,6 +275,16 @@ fn mark_ready() {
     }
     if let Some(performance) = window.performance() {
         let _ = performance.mark("hb:ready");
+    }
+}
+
+/// Tells scripts (tests, benchmarks) where the history stands.
+fn mark_history(history: &HistoryState) {
+    let root = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element());
+    if let Some(root) = root {
+        let _ = root.set_attribute("data-history", history.as_str());
     }
 }
 

@@ -2,8 +2,8 @@
 //! log-mel spectrogram the model was given, reduced to screen resolution and quantised to bytes.
 //!
 //! The reduction exists for the browser's history: a result must be re-openable after a reload
-//! without keeping the audio (which never leaves the recording's tab), and localStorage holds
-//! a few megabytes. At [`COLUMNS`] columns a 30 s recording costs about 22 KB of JSON, and the
+//! without keeping the audio (which never leaves the recording's tab), and a clinic's history
+//! holds thousands. At [`COLUMNS`] columns a 30 s recording costs about 22 KB of JSON, and the
 //! picture is as sharp as the canvas it is drawn on.
 
 use serde::{Deserialize, Serialize};
@@ -159,7 +159,7 @@ fn spans(n: usize, columns: usize) -> impl Iterator<Item = std::ops::Range<usize
 }
 
 /// Byte vectors as base64 strings: a third of the size of a JSON array of numbers, which
-/// matters for a history kept in localStorage.
+/// matters for a history of thousands of results.
 mod base64_u8 {
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine;
