@@ -129,7 +129,8 @@ describe('embed API', { concurrency: false }, () => {
     assert.equal(await app.locator('html').getAttribute('data-embedded'), 'compact');
     assert.equal(await app.getByRole('navigation', { name: 'Pages' }).count(), 0, 'no navigation in compact embed mode');
     const frame = page.frames().find((f) => f.url().startsWith(server.origin));
-    assert.equal(await frame.evaluate(() => localStorage.getItem('heartbeat.history')), null);
+    assert.equal(await app.locator('html').getAttribute('data-history'), 'off');
+    assert.deepEqual(await frame.evaluate(async () => (await indexedDB.databases()).map((d) => d.name)), []);
     problemsAreClean(session);
     await page.close();
   });
