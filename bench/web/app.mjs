@@ -5,9 +5,19 @@
 //     "true" and performance.mark('hb:ready');
 //   - each selected file gets a [data-testid="job"] row with data-name (the file name) and
 //     data-status (queued|analysing|done|error); a done row has data-ms, the app's own
-//     file-selected → result-shown time, and data-worker-ms, the analysis worker's part of it.
+//     file-selected → result-shown time, and data-worker-ms, the analysis worker's part of it;
+//   - document.documentElement.dataset.history is "open" once the history is (or "opening",
+//     "unavailable", "off"); performance.measure 'hb:history-load' times opening it (reading
+//     every summary) and 'hb:history-migrate' moving an earlier build's localStorage history
+//     (localStorage 'heartbeat.history', the export's JSON document) into it; a done row gets
+//     data-history ("saved" | "not-saved") and, saved, data-save-ms, the write's time;
+//   - the history is IndexedDB 'heartbeat', object stores 'summaries' and 'entries' keyed by entry
+//     id, holding the JSON text of each entry's summary and of the entry as exported; the History
+//     page (nav a[href="#/history"]) lists [data-testid="history-entry"] rows, each linking to the
+//     entry, which opens as [data-testid="result"].
 // Measures the first load's transfer size (gzip -9 of every file fetched), time to interactive
-// (the hb:ready mark) and file → result on a 30 s recording. Reports, never asserts, timings; a
+// (the hb:ready mark), file → result on a 30 s recording, and the history at 10,000 results:
+// saving one more, opening it, listing it, opening an entry, moving a localStorage one in. Reports, never asserts, timings; a
 // broken contract is an error with a message saying which part.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -26,6 +36,12 @@ const QUIET_MS = 1_000;
 const TARGET_MS = 100;
 const TARGET_BYTES = 2_000_000;
 const RECORDING_SECONDS = 30;
+/** Results in the history benchmark's store: a busy clinic's years. */
+const HISTORY_ENTRIES = 10_000;
+/** Saves, page openings and entry openings timed at each history size. */
+const HISTORY_RUNS = 7;
+/** Reloads timed opening the full history. */
+const HISTORY_LOADS = 5;
 
 /** The app broke its DOM contract or failed an analysis; the message says which, no stack needed. */
 class AppError extends Error {}
@@ -280,10 +296,200 @@ export async function benchApp(browser, server) {
     } finally {
       await loaded.context.close();
     }
+
+    // (d) the history: saving, opening, listing at HISTORY_ENTRIES results; migrating.
+    section.history = await benchHistory(browser, appUrl, wav.bytes);
     return { section, error: null };
   } catch (err) {
     return { section, error: err instanceof AppError ? err.message : `app benchmark failed: ${err.stack ?? err}` };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A fresh context on the app, its model ready and its history open. */
+async function openWithHistory(browser, appUrl) {
+  const context = await browser.newContext();
+  // When the first history row appears, from the page's start (set before any app script runs).
+  await context.addInitScript(() => {
+    new MutationObserver((_, observer) => {
+      if (document.querySelector('[data-testid="history-entry"]')) {
+        window.__firstHistoryRowMs = performance.now();
+        observer.disconnect();
+      }
+    }).observe(document, { childList: true, subtree: true });
+  });
+  const page = await context.newPage();
+  await page.goto(appUrl);
+  await historyOpen(page);
+  return { context, page };
+}
+
+/** Waits for the model and the history; an app that cannot keep one breaks the contract. */
+async function historyOpen(page) {
+  await page.waitForFunction(() => document.documentElement.dataset.ready === 'true', null, { timeout: READY_TIMEOUT_MS });
+  await page.waitForFunction(() => ['open', 'unavailable'].includes(document.documentElement.dataset.history), null, {
+    timeout: READY_TIMEOUT_MS,
+  });
+  const state = await page.evaluate(() => document.documentElement.dataset.history);
+  if (state !== 'open') throw new AppError(`dist/ app's history is "${state}", not "open"`);
+}
+
+/** The duration of the app's performance measure `name` on this page load, or null. */
+const measured = (page, name) => page.evaluate((n) => performance.getEntriesByName(n)[0]?.duration ?? null, name);
+
+/** Analyses `wav` HISTORY_RUNS times under new names; returns each save's data-save-ms. */
+async function saves(page, wav, prefix) {
+  const times = [];
+  for (let i = 1; i <= HISTORY_RUNS; i++) {
+    const name = `${prefix}-${i}.wav`;
+    const selector = `[data-testid="job"][data-name="${name}"]`;
+    await page.setInputFiles('#file-input', { name, mimeType: 'audio/wav', buffer: wav });
+    try {
+      await page.waitForFunction((sel) => document.querySelector(sel)?.dataset.history, selector, { timeout: RESULT_TIMEOUT_MS });
+    } catch {
+      throw new AppError(`dist/ app's row for ${name} got no data-history within ${RESULT_TIMEOUT_MS / 1000} s of selecting it`);
+    }
+    const row = await page.evaluate((sel) => ({ ...document.querySelector(sel).dataset }), selector);
+    if (row.history !== 'saved') throw new AppError(`dist/ app did not save ${name} in its history (data-history="${row.history}")`);
+    times.push(numeric(name, 'data-save-ms', row.saveMs));
+  }
+  return times;
+}
+
+/**
+ * Fills the history with `n` synthetic results: copies of a stored one under new ids, files and
+ * times (one every six minutes back from now), 500 to a transaction. Runs in the page.
+ */
+async function seedHistory(n) {
+  const request = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+  const db = await request(indexedDB.open('heartbeat'));
+  const first = (store) => request(db.transaction(store).objectStore(store).getAll(null, 1)).then((all) => all[0]);
+  const summaryText = await first('summaries');
+  const entryText = await first('entries');
+  const summary = JSON.parse(summaryText);
+  const entry = JSON.parse(entryText);
+  const now = Date.now();
+  for (let from = 0; from < n; from += 500) {
+    const tx = db.transaction(['summaries', 'entries'], 'readwrite');
+    for (let i = from; i < Math.min(n, from + 500); i++) {
+      const fields = { id: `seed-${i}`, file: `synthetic-${i}.wav`, analysed_at_ms: now - (i + 1) * 360_000 };
+      tx.objectStore('summaries').put(JSON.stringify({ ...summary, ...fields }), fields.id);
+      tx.objectStore('entries').put(JSON.stringify({ ...entry, ...fields }), fields.id);
+    }
+    await new Promise((ok, fail) => { tx.oncomplete = ok; tx.onabort = () => fail(tx.error); });
+  }
+  db.close();
+  const { usage } = await navigator.storage.estimate();
+  return { entryText, summaryBytes: summaryText.length, entryBytes: entryText.length, usage };
+}
+
+/** Clicks `link` (a selector) and times until `target` (a selector) is in the DOM, and painted. */
+function timeNavigation(page, link, target) {
+  return page.evaluate(
+    async ({ link, target }) => {
+      const start = performance.now();
+      const inDom = new Promise((ok) => {
+        const seen = () => document.querySelector(target) && (ok(performance.now()), true);
+        if (seen()) return;
+        const observer = new MutationObserver(() => seen() && observer.disconnect());
+        observer.observe(document.body, { childList: true, subtree: true });
+      });
+      document.querySelector(link).click();
+      const dom = await inDom;
+      await new Promise((ok) => requestAnimationFrame(() => setTimeout(ok)));
+      return { dom: dom - start, painted: performance.now() - start };
+    },
+    { link, target },
+  );
+}
+
+/** Goes to the Analyse page and waits for it. */
+async function toAnalyse(page) {
+  await page.evaluate(() => document.querySelector('nav a[href="#/"]').click());
+  await page.locator('#file-input').waitFor({ state: 'attached' });
+}
+
+/** The history section: see the contract at the top. */
+async function benchHistory(browser, appUrl, wav) {
+  const out = { entries: HISTORY_ENTRIES };
+  let { context, page } = await openWithHistory(browser, appUrl);
+  try {
+    log(`app: history: ${HISTORY_RUNS} saves into an empty history`);
+    out.save_ms_empty = { ...stats(await saves(page, wav, 'history-empty')), entries_before: `0-${HISTORY_RUNS - 1}` };
+
+    const seedStart = performance.now();
+    const seeded = await page.evaluate(seedHistory, HISTORY_ENTRIES);
+    out.seed_ms = Math.round(performance.now() - seedStart);
+    out.summary_bytes = seeded.summaryBytes;
+    out.entry_bytes = seeded.entryBytes;
+    out.storage_usage_bytes = seeded.usage;
+    const total = HISTORY_ENTRIES + HISTORY_RUNS;
+    log(`app: history: seeded ${HISTORY_ENTRIES} results in ${out.seed_ms} ms; ${total} in all`);
+
+    // Opening the app on its History page: reading every summary, and the first rows shown.
+    const loads = [];
+    const listed = [];
+    for (let i = 0; i < HISTORY_LOADS; i++) {
+      await page.goto('about:blank');
+      await page.goto(`${appUrl}#/history`);
+      await historyOpen(page);
+      await page.locator('[data-testid="history-entry"]').first().waitFor();
+      loads.push(await measured(page, 'hb:history-load'));
+      listed.push(await page.evaluate(() => window.__firstHistoryRowMs));
+    }
+    if (loads.includes(null)) throw new AppError("dist/ app made no performance.measure('hb:history-load')");
+    out.load_ms = stats(loads);
+    out.listed_after_start_ms = stats(listed);
+    const counted = await page.locator('main').textContent();
+    if (!counted.includes(`${total} analyses`)) throw new AppError(`dist/ app's History page does not say it holds ${total} analyses`);
+
+    const pageMs = [];
+    const pageDomMs = [];
+    const entryMs = [];
+    for (let i = 0; i < HISTORY_RUNS; i++) {
+      await toAnalyse(page);
+      const opened = await timeNavigation(page, 'nav a[href="#/history"]', '[data-testid="history-entry"]');
+      pageMs.push(opened.painted);
+      pageDomMs.push(opened.dom);
+      const entry = await timeNavigation(page, `[data-testid="history-entry"]:nth-child(${i + 1}) a`, '[data-testid="result"]');
+      entryMs.push(entry.painted);
+    }
+    out.open_page_ms = { ...stats(pageMs), dom: stats(pageDomMs) };
+    out.open_entry_ms = stats(entryMs);
+    log(`app: history: page opens in ${out.open_page_ms.median_ms} ms, an entry in ${out.open_entry_ms.median_ms} ms`);
+
+    await toAnalyse(page);
+    out.save_ms_full = { ...stats(await saves(page, wav, 'history-full')), entries_before: `${total}-${total + HISTORY_RUNS - 1}` };
+    log(`app: history: save ${out.save_ms_empty.median_ms} ms empty, ${out.save_ms_full.median_ms} ms at ${total}`);
+    await context.close();
+
+    // An earlier build's localStorage history, as large as localStorage takes, moved in.
+    ({ context, page } = await openWithHistory(browser, appUrl));
+    await page.goto(`${appUrl}no-such-page`);
+    const moved = await page.evaluate((entryText) => {
+      const entry = JSON.parse(entryText);
+      for (let n = 400; n > 0; n = Math.floor(n * 0.9)) {
+        const entries = Array.from({ length: n }, (_, i) => JSON.stringify({ ...entry, id: `old-${i}`, analysed_at_ms: 1.7e12 + i }));
+        const doc = `{"format":"heartbeat-history","version":1,"entries":[${entries.join(',')}]}`;
+        try {
+          localStorage.setItem('heartbeat.history', doc);
+          return { entries: n, bytes: doc.length };
+        } catch {
+          // Too large for localStorage: try fewer.
+        }
+      }
+      return { entries: 0, bytes: 0 };
+    }, seeded.entryText);
+    await page.goto(appUrl);
+    await historyOpen(page);
+    const migrateMs = await measured(page, 'hb:history-migrate');
+    const left = await page.evaluate(() => localStorage.getItem('heartbeat.history'));
+    if (migrateMs === null || left !== null) throw new AppError("dist/ app did not move localStorage's 'heartbeat.history' into its history");
+    out.migration = { ...moved, ms: Math.round(migrateMs * 1000) / 1000, load_ms: await measured(page, 'hb:history-load') };
+    log(`app: history: moved ${moved.entries} localStorage results (${moved.bytes} bytes) in ${out.migration.ms} ms`);
+    return out;
+  } finally {
+    await context.close();
   }
 }
