@@ -227,6 +227,21 @@ fn the_bitmap_is_the_css_size_times_the_pixel_ratio() {
 }
 
 #[wasm_bindgen_test]
+fn while_printing_charts_draw_at_least_two_device_pixels_per_css_pixel() {
+    let original = web_sys::window().expect("a window").device_pixel_ratio();
+    let c = canvas(300, 100);
+    let draw = |ratio: f64, printing: bool| {
+        set_device_pixel_ratio(ratio);
+        charts::set_printing(printing);
+        charts::window_probabilities(&c, &one_abnormal(), 0.5, SECONDS).expect("drawn");
+        (c.width(), c.height())
+    };
+    let sizes = [draw(1.0, true), draw(3.0, true), draw(1.0, false)];
+    set_device_pixel_ratio(original);
+    assert_eq!(sizes, [(600, 200), (900, 300), (300, 100)]);
+}
+
+#[wasm_bindgen_test]
 fn a_canvas_that_is_not_laid_out_keeps_its_size_across_redraws() {
     let document = web_sys::window()
         .and_then(|w| w.document())

@@ -1,6 +1,7 @@
 //! A `<canvas>` that draws itself with one of the [`charts`](crate::charts) and redraws when the
 //! window is resized (the charts size their pixels to the canvas's CSS box and the screen's
-//! pixel ratio, so they stay crisp).
+//! pixel ratio, so they stay crisp), and around printing: at paper size before, back to the
+//! screen's after (a canvas prints the bitmap it holds, stretched to its box on paper).
 
 use std::rc::Rc;
 
@@ -8,7 +9,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 use web_sys::HtmlCanvasElement;
 
-use crate::charts::{ChartError, PlotArea};
+use crate::charts::{self, ChartError, PlotArea};
 
 /// What a chart draws: the canvas in, the time axis's place out (for time charts).
 pub type Draw = Rc<dyn Fn(&HtmlCanvasElement) -> Result<Option<PlotArea>, ChartError>>;
@@ -53,8 +54,24 @@ pub fn Chart(
             redraw(&first);
         }
     });
+    let before = draw.clone();
+    let after = draw.clone();
     let resize = window_event_listener(leptos::ev::resize, move |_| redraw(&draw));
-    on_cleanup(move || resize.remove());
+    // Fired by the browser's print dialog and by headless Chromium's PDF printing alike, before
+    // the page is laid out for paper: `set_printing` gives the canvases their paper size first.
+    let before_print = window_event_listener_untyped("beforeprint", move |_| {
+        charts::set_printing(true);
+        redraw(&before);
+    });
+    let after_print = window_event_listener_untyped("afterprint", move |_| {
+        charts::set_printing(false);
+        redraw(&after);
+    });
+    on_cleanup(move || {
+        resize.remove();
+        before_print.remove();
+        after_print.remove();
+    });
 
     view! {
         <figure class="chart">

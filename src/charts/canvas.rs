@@ -289,10 +289,45 @@ pub(crate) fn js_error(e: &JsValue) -> String {
         .unwrap_or_else(|| "unknown error".to_owned())
 }
 
-/// The screen's device pixels per CSS pixel; 1 where the browser reports nothing usable.
+/// The attribute on the document's root while the page is being printed ([`set_printing`]).
+const PRINTING_ATTR: &str = "data-printing";
+/// Device pixels per CSS pixel at least, on paper: a screen's 96 dpi blurs printed text.
+const PRINT_SCALE: f64 = 2.0;
+
+/// Says whether the page is being printed: from then on charts draw at least [`PRINT_SCALE`]
+/// device pixels per CSS pixel. The attribute it sets on the document's root
+/// (`data-printing`) also lets the stylesheet size charts for paper before the browser lays the
+/// page out for print, so that what is drawn is what is printed. Draw again after changing it.
+pub fn set_printing(printing: bool) {
+    let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    else {
+        return;
+    };
+    let _ = if printing {
+        root.set_attribute(PRINTING_ATTR, "")
+    } else {
+        root.remove_attribute(PRINTING_ATTR)
+    };
+}
+
+/// Device pixels per CSS pixel: the screen's (1 where the browser reports nothing usable), and
+/// at least [`PRINT_SCALE`] while printing.
 fn device_pixel_ratio() -> f64 {
-    web_sys::window()
+    let window = web_sys::window();
+    let screen = window
+        .as_ref()
         .map(|w| w.device_pixel_ratio())
         .filter(|r| r.is_finite() && *r > 0.0)
-        .unwrap_or(1.0)
+        .unwrap_or(1.0);
+    let printing = window
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .is_some_and(|root| root.has_attribute(PRINTING_ATTR));
+    if printing {
+        screen.max(PRINT_SCALE)
+    } else {
+        screen
+    }
 }

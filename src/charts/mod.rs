@@ -17,7 +17,7 @@ mod model;
 mod palette;
 mod recording;
 
-pub use canvas::ChartError;
+pub use canvas::{set_printing, ChartError};
 pub use history::{bars, histogram};
 pub use model::{roc, training_curves};
 pub use recording::{spectrogram, waveform, window_probabilities};
