@@ -46,6 +46,11 @@ pub struct Job {
     pub status: Status,
     /// Milliseconds from the file being picked to its result being on screen.
     pub total_ms: Option<f64>,
+    /// Once done, the id its result is known by: its history entry's, and the key of its
+    /// patient reference ([`crate::patient`]).
+    pub result_id: Option<String>,
+    /// Once done, when it was analysed: milliseconds since 1970 (UTC).
+    pub analysed_at_ms: Option<f64>,
 }
 
 impl Job {
@@ -239,6 +244,8 @@ pub(crate) mod tests {
             name: name.into(),
             status,
             total_ms: Some(12.0),
+            result_id: None,
+            analysed_at_ms: None,
         }
     }
 

@@ -13,6 +13,7 @@ use web_sys::{
 use crate::engine::Recording;
 use crate::error::{check_size, AppError};
 use crate::history::History;
+use crate::patient::{self, References};
 
 /// The rate Web Audio decodes to. The model listens below 400 Hz; every browser must support
 /// 8 kHz contexts (the spec's floor), and the core then resamples 8 kHz → 2 kHz exactly as it
@@ -268,6 +269,54 @@ pub fn model_load_times() -> Vec<f64> {
         .and_then(|s| s.get_item(LOAD_TIMES_KEY).ok().flatten())
         .and_then(|json| serde_json::from_str(&json).ok())
         .unwrap_or_default()
+}
+
+/// The patient references typed in this browser (none when storage is unavailable).
+pub fn patient_references() -> References {
+    storage()
+        .ok()
+        .and_then(|s| s.get_item(patient::STORAGE_KEY).ok().flatten())
+        .map(|json| References::from_json(&json))
+        .unwrap_or_default()
+}
+
+/// Sets one result's patient reference in this browser's store (an empty one removes it).
+pub fn set_patient_reference(result_id: &str, text: &str) -> Result<(), AppError> {
+    let mut references = patient_references();
+    references.set(result_id, text);
+    save_patient_references(&references)
+}
+
+/// Forgets the patient references of deleted history entries (`None`: all of them).
+pub fn forget_patient_references(result_id: Option<&str>) -> Result<(), AppError> {
+    let mut references = patient_references();
+    match result_id {
+        Some(id) if !references.remove(id) => return Ok(()),
+        Some(_) => {}
+        None => references = References::default(),
+    }
+    save_patient_references(&references)
+}
+
+fn save_patient_references(references: &References) -> Result<(), AppError> {
+    let store = storage().map_err(|e| match e {
+        AppError::StorageUnavailable(reason) => AppError::ReferenceNotKept(reason),
+        other => AppError::ReferenceNotKept(other.to_string()),
+    })?;
+    let done = if references.is_empty() {
+        store.remove_item(patient::STORAGE_KEY)
+    } else {
+        store.set_item(patient::STORAGE_KEY, &references.to_json())
+    };
+    done.map_err(|e| AppError::ReferenceNotKept(describe(&e)))
+}
+
+/// Opens the browser's print dialog (the print stylesheet makes the page a result's report).
+pub fn print() -> Result<(), AppError> {
+    web_sys::window()
+        .ok_or_else(|| AppError::Print("no window".into()))?
+        .print()
+        .map_err(|e| AppError::Print(describe(&e)))
 }
 
 /// Resolves after the browser has painted, so a measured "result shown" time includes the paint.

@@ -66,6 +66,15 @@ pub enum AppError {
          Use a normal window to keep them"
     )]
     StorageUnavailable(String),
+    /// A patient reference could not be stored (storage full, refused or disabled).
+    #[error(
+        "the patient reference cannot be kept in this browser ({0}): it is printed on this \
+         report, but will have to be typed again when the result is reopened"
+    )]
+    ReferenceNotKept(String),
+    /// The browser would not open its print dialog.
+    #[error("the browser could not open its print dialog ({0}): use its own menu to print")]
+    Print(String),
     /// The deployer's `embed.json` cannot be used; no portal is listened to until it is fixed.
     #[error(
         "embed.json, the list of portals allowed to send recordings, cannot be used ({0}); no \

@@ -3,8 +3,8 @@
 //!
 //! The analysis itself runs in a Web Worker (`crates/worker`) over the same core as the CLI;
 //! this crate is the page: what the user picks, sees and keeps. The plain-data modules
-//! ([`batch`], [`history`], [`format`], [`error`], [`take`]) are tested natively; the
-//! components, the charts and the browser glue exist only for `wasm32`.
+//! ([`batch`], [`history`], [`patient`], [`format`], [`error`], [`take`]) are tested natively;
+//! the components, the charts and the browser glue exist only for `wasm32`.
 
 pub mod batch;
 pub mod card;
@@ -12,6 +12,7 @@ pub mod embed;
 pub mod error;
 pub mod format;
 pub mod history;
+pub mod patient;
 pub mod route;
 pub mod take;
 

@@ -121,6 +121,8 @@ pub(super) fn enqueue(state: AppState, recordings: Vec<(String, Source)>) {
                 name: name.clone(),
                 status: Status::Queued,
                 total_ms: None,
+                result_id: None,
+                analysed_at_ms: None,
             });
         }
     });
@@ -229,7 +231,16 @@ async fn process(state: AppState, pick: Pick) {
     if lead || state.selected.get_untracked().is_none() {
         state.selected.set(Some(id));
     }
-    set_status(state, id, Status::Done(analysis.clone()));
+    // Known by its history entry's id from the start, so a patient reference typed on the
+    // result is there when the entry is reopened.
+    let (result_id, analysed_at_ms) = (browser::new_id(), browser::epoch_ms());
+    state.jobs.update(|jobs| {
+        if let Some(job) = jobs.iter_mut().find(|j| j.id == id) {
+            job.status = Status::Done(analysis.clone());
+            job.result_id = Some(result_id.clone());
+            job.analysed_at_ms = Some(analysed_at_ms);
+        }
+    });
     browser::after_next_paint().await;
     let total_ms = browser::now_ms() - picked_at;
     let name = state.jobs.try_update(|jobs| {
@@ -241,9 +252,9 @@ async fn process(state: AppState, pick: Pick) {
         return;
     }
     let entry = Entry {
-        id: browser::new_id(),
+        id: result_id,
         file: name.flatten().unwrap_or_default(),
-        analysed_at_ms: browser::epoch_ms(),
+        analysed_at_ms,
         total_ms: Some(total_ms),
         analysis: (*analysis).clone(),
     };
@@ -456,25 +467,27 @@ fn Selected() -> impl IntoView {
     let shown = Memo::new(move |_| {
         let id = state.selected.get()?;
         state.jobs.with(|jobs| {
-            jobs.iter()
-                .find(|j| j.id == id)
-                .map(|j| (id, j.name.clone(), j.status.clone()))
+            jobs.iter().find(|j| j.id == id).map(|j| {
+                let done = j.result_id.clone().zip(j.analysed_at_ms);
+                (id, j.name.clone(), j.status.clone(), done)
+            })
         })
     });
     move || {
-        let (id, name, status) = shown.get()?;
-        Some(match status {
-            Status::Done(analysis) => {
+        let (id, name, status, done) = shown.get()?;
+        Some(match (status, done) {
+            (Status::Done(analysis), Some((result_id, analysed_at_ms))) => {
                 let audio = state.audio.with_value(|urls| urls.get(&id).cloned());
                 let total_ms = Signal::derive(move || {
                     state
                         .jobs
                         .with(|jobs| jobs.iter().find(|j| j.id == id).and_then(|j| j.total_ms))
                 });
-                view! { <ResultView name analysis audio total_ms/> }.into_any()
+                view! { <ResultView id=result_id analysed_at_ms name analysis audio total_ms/> }
+                    .into_any()
             }
-            Status::Failed(e) => view! { <FileFailed name error=e/> }.into_any(),
-            Status::Queued | Status::Analysing => view! {
+            (Status::Failed(e), _) => view! { <FileFailed name error=e/> }.into_any(),
+            (Status::Queued | Status::Analysing | Status::Done(_), _) => view! {
                 <p class="working" role="status">"Analysing “" {name} "”…"</p>
             }
             .into_any(),

@@ -48,8 +48,8 @@ fn Opened(id: String) -> impl IntoView {
         {move || match entry.get() {
             None => view! { <p class="working" role="status">"Opening the analysis…"</p> }.into_any(),
             Some(Ok(Some(e))) => view! {
-                <p class="muted">{format!("Analysed {}", browser::local_date_time(e.analysed_at_ms))}</p>
-                <ResultView name=e.file analysis=Arc::new(e.analysis) audio=None total_ms=e.total_ms/>
+                <ResultView id=e.id analysed_at_ms=e.analysed_at_ms name=e.file
+                    analysis=Arc::new(e.analysis) audio=None total_ms=e.total_ms/>
             }
             .into_any(),
             Some(Ok(None)) => view! {
@@ -140,6 +140,7 @@ fn List() -> impl IntoView {
             match store.clear().await {
                 Ok(()) => {
                     state.history.update(|h| h.clear());
+                    forget_patient_references(state, None);
                     state.tell(Notice::Info("The history is empty.".into()));
                 }
                 Err(e) => state.tell(Notice::Error(e)),
@@ -179,6 +180,7 @@ fn List() -> impl IntoView {
                                     state.history.update(|h| {
                                         h.remove(&id);
                                     });
+                                    forget_patient_references(state, Some(&id));
                                 }
                                 Err(e) => state.tell(Notice::Error(e)),
                             }
@@ -264,5 +266,12 @@ fn List() -> impl IntoView {
             </div>
             {body}
         </section>
+    }
+}
+
+/// A deleted entry's patient reference goes with it (`None`: every entry's).
+fn forget_patient_references(state: AppState, id: Option<&str>) {
+    if let Err(e) = browser::forget_patient_references(id) {
+        state.tell(Notice::Error(e));
     }
 }

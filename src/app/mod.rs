@@ -9,6 +9,7 @@ mod history;
 mod model;
 mod offline;
 mod record;
+mod report;
 mod result;
 
 use std::collections::{HashMap, VecDeque};

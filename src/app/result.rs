@@ -1,5 +1,6 @@
 //! One recording's result: the verdict, the numbers behind it, and the charts that show where
-//! in the recording the model heard trouble, with playback when the audio is at hand.
+//! in the recording the model heard trouble, with playback when the audio is at hand; printed,
+//! it is the patient's one-page report (`report.rs`).
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -13,13 +14,19 @@ use leptos::prelude::*;
 use web_sys::HtmlMediaElement;
 
 use super::chart::{Chart, Draw};
+use super::report::{self, ReportHead, ReportTools};
 use super::AppState;
+use crate::browser;
 use crate::charts::{self, PlotArea};
 use crate::format;
 
 /// The result of one analysis.
 #[component]
 pub fn ResultView(
+    /// The id the result is known by (its history entry's).
+    id: String,
+    /// When it was analysed, milliseconds since 1970 (UTC).
+    analysed_at_ms: f64,
     /// The file's name.
     name: String,
     /// The analysis.
@@ -56,9 +63,15 @@ pub fn ResultView(
     };
 
     let data_name = name.clone();
+    let reference = report::reference(&id);
     view! {
         <article class="result" data-testid="result" data-name=data_name data-label=r.label.as_str()>
+            <ReportHead reference/>
             <h2>"Result for “" {name} "”"</h2>
+            <p class="muted analysed" data-testid="analysed">
+                {format!("Analysed {}", browser::local_date_time(analysed_at_ms))}
+            </p>
+            <ReportTools result_id=id reference/>
             {untrained}
             <div class="verdict-row">
                 <p class=label_class data-testid="label">
@@ -66,7 +79,8 @@ pub fn ResultView(
                 </p>
                 <p class="advice">{format::advice(r.label)}</p>
             </div>
-            <p class="disclaimer">
+            // Paper has the page's own disclaimer under the report instead.
+            <p class="disclaimer no-print">
                 "Screening aid, not a diagnosis: a clinician decides. A normal result does not rule out heart disease."
             </p>
             {poor.then(|| view! {
@@ -228,14 +242,14 @@ fn Charts(analysis: Arc<Analysis>, audio: Option<String>) -> impl IntoView {
     );
     let playback = match audio {
         Some(src) => view! {
-            <div class="playback">
+            <div class="playback no-print">
                 <audio node_ref=player controls src=src preload="metadata"
                     aria-label="Play the recording" on:play=follow on:seeked=follow></audio>
             </div>
         }
         .into_any(),
         None => view! {
-            <p class="hint">"The audio is not kept in the history; open the file again to play it."</p>
+            <p class="hint no-print">"The audio is not kept in the history; open the file again to play it."</p>
         }
         .into_any(),
     };
@@ -248,9 +262,12 @@ fn Charts(analysis: Arc<Analysis>, audio: Option<String>) -> impl IntoView {
                 on_area=Callback::new(move |a| area.set(a))>
                 {cursor}
             </Chart>
-            <Chart label=format!("Log-mel spectrogram the model analysed, {fmin:.0} to {fmax:.0} Hz")
-                caption=format!("The log-mel spectrogram the model was given ({fmin:.0}–{fmax:.0} Hz).")
-                class="chart-spectrogram" draw=spectrogram/>
+            // Left off the report, to keep it to one page: the waveform and the windows say where.
+            <div class="no-print">
+                <Chart label=format!("Log-mel spectrogram the model analysed, {fmin:.0} to {fmax:.0} Hz")
+                    caption=format!("The log-mel spectrogram the model was given ({fmin:.0}–{fmax:.0} Hz).")
+                    class="chart-spectrogram" draw=spectrogram/>
+            </div>
             <Chart label=format!("Probability of abnormal for each {window_s:.0} second window, against the decision threshold")
                 caption=format!("Probability of abnormal per {window_s:.0} s window; dashed line: the decision threshold.")
                 class="chart-windows" draw=windows/>
