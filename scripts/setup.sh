@@ -36,9 +36,11 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "wasm-bindgen $WASM_BINDGEN_VE
   env -u CARGO_TARGET_DIR cargo install --root "$HEARTBEAT_TOOLS" wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"
 fi
 
-# Headless Chromium for the browser tests, and the tools that turn the data set's FLAC into WAV.
+# Headless Chromium for the browser tests, the tools that turn the data set's FLAC into WAV, and
+# poppler's PDF tools, which read the printed report back (tests/e2e/print.test.mjs).
 missing=()
-for pair in chromium:chromium chromedriver:chromium-driver sox:sox ffmpeg:ffmpeg flac:flac; do
+for pair in chromium:chromium chromedriver:chromium-driver sox:sox ffmpeg:ffmpeg flac:flac \
+            pdftotext:poppler-utils; do
   command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
 done
 if ((${#missing[@]})); then
